@@ -1,0 +1,121 @@
+"""The DuckDB warehouse: connections, SQL files and the reference tables."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import REFERENCE_DIR, SQL_DIR
+
+LAYERS = ("reference", "ingest", "staging", "intermediate", "marts")
+
+# Static reference tables shipped with the project: file stem -> table in schema `reference`.
+STATIC_REFERENCE = {
+    "kommuner": "kommuner",
+    "db07_hovedgrupper": "db07_hovedgrupper",
+    "kontoplan_arter": "kontoplan_arter",
+    "unspsc_segmenter": "unspsc_segmenter",
+    "transaktionsomkostninger": "transaktionsomkostninger",
+}
+
+
+@contextmanager
+def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse with every layer's schema and the project's macros; always closed."""
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        if threads:
+            con.execute(f"set threads = {int(threads)}")
+        con.execute("set preserve_insertion_order = true")
+        for layer in LAYERS:
+            con.execute(f"create schema if not exists {layer}")
+        run_sql_file(con, SQL_DIR / "macros.sql")
+        yield con
+    finally:
+        con.close()
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> None:
+    """Execute every statement of a SQL file (statements end with ';' at a line end)."""
+    text = path.read_text(encoding="utf-8")
+    for statement in split_statements(text):
+        con.execute(statement, params or None) if params and "$" in statement else con.execute(statement)
+
+
+def split_statements(text: str) -> list[str]:
+    without_comments = re.sub(r"--[^\n]*", "", text)
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", without_comments) if s.strip()]
+
+
+def sql_table_name(path: Path) -> tuple[str, str]:
+    """sql/<layer>/<table>.sql makes <layer>.<table>."""
+    return path.parent.name, path.stem
+
+
+def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> int:
+    """Create or replace the table of one SQL file (its query ends in `select * from final`)."""
+    schema, table = sql_table_name(path)
+    query = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines())
+    query = query.strip().rstrip(";")
+    con.execute(f"create or replace table {schema}.{table} as {query}", params or None)
+    row = con.execute(f"select count(*) from {schema}.{table}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def load_static_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Load the reference tables that ship with the project, all columns as text."""
+    counts = {}
+    for stem, table in STATIC_REFERENCE.items():
+        path = REFERENCE_DIR / f"{stem}.csv"
+        con.execute(
+            f"create or replace table reference.{table} as "
+            "select * from read_csv(?, header = true, all_varchar = true, delim = ',', quote = '\"')",
+            [str(path)],
+        )
+        counts[table] = int(con.execute(f"select count(*) from reference.{table}").fetchone()[0])  # type: ignore[index]
+    return counts
+
+
+# --- the SQL graph: sql/<layer>/<table>.sql, dependencies read from the `schema.table` names it uses ---
+
+_REFERENCE = re.compile(r"\b(reference|ingest|staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+def sql_files(layers: tuple[str, ...] = ("staging", "intermediate", "marts")) -> list[Path]:
+    return [path for layer in layers for path in sorted((SQL_DIR / layer).glob("*.sql"))]
+
+
+def sql_dependencies(path: Path) -> set[tuple[str, str]]:
+    """The tables a SQL file reads, as (schema, table), itself excluded."""
+    text = re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8"))
+    return {m.groups() for m in _REFERENCE.finditer(text)} - {sql_table_name(path)}  # type: ignore[misc]
+
+
+def ordered_sql_files(layers: tuple[str, ...] = ("staging", "intermediate", "marts")) -> list[Path]:
+    """The SQL files of the given layers in an order where every table comes after what it reads."""
+    files = {sql_table_name(p): p for p in sql_files(layers)}
+    ordered: list[Path] = []
+    seen: set[tuple[str, str]] = set()
+
+    def visit(key: tuple[str, str], trail: tuple[tuple[str, str], ...] = ()) -> None:
+        if key in seen or key not in files:
+            return
+        if key in trail:
+            raise ValueError(f"cycle in sql/: {' -> '.join('.'.join(k) for k in (*trail, key))}")
+        for dep in sorted(sql_dependencies(files[key])):
+            visit(dep, (*trail, key))
+        seen.add(key)
+        ordered.append(files[key])
+
+    for key in sorted(files):
+        visit(key)
+    return ordered
+
+
+def build_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = ("staging", "intermediate", "marts")) -> dict[str, int]:
+    """Materialise every SQL table of the given layers in dependency order; returns row counts."""
+    return {".".join(sql_table_name(p)): materialise_sql(con, p) for p in ordered_sql_files(layers)}

@@ -1,0 +1,95 @@
+-- Parsers shared by every layer: one definition of each rule of METHODS.md and DATA_CONTRACT.md.
+-- Each returns null when the value cannot be used; staging turns nulls of required fields into reasons.
+-- Plain expressions (no subqueries) so that they stay vectorised over tens of millions of rows.
+
+-- Amounts: 1234,56 | 1.234,56 | 1234.56 | 1,234.56 | -12,50 | 12,50- | 1 234,56 | 100 kr.
+-- The right-most of '.'/',' is the decimal mark; a lone '.' or ',' group followed by exactly three digits
+-- repeated (1.234 / 1.234.567 / 1,234,567) is a thousands mark.
+create or replace macro clean_amount_text(raw) as
+    regexp_replace(trim(coalesce(raw, '')), '(\s|\x{00A0}|kr\.?$|DKK$)', '', 'gi');
+
+create or replace macro signed_amount_text(s) as
+    case when s like '%-' and s not like '-%' then '-' || rtrim(s, '-') else s end;
+
+create or replace macro decimal_amount_text(s) as
+    case
+        when s like '%,%' and s like '%.%' and strpos(s, ',') > strpos(s, '.') then replace(replace(s, '.', ''), ',', '.')
+        when s like '%,%' and s like '%.%' then replace(s, ',', '')
+        when regexp_full_match(s, '[+-]?\d{1,3}(,\d{3}){2,}') then replace(s, ',', '')
+        when s like '%,%' then replace(s, ',', '.')
+        when regexp_full_match(s, '[+-]?\d{1,3}(\.\d{3})+') then replace(s, '.', '')
+        else s
+    end;
+
+create or replace macro parse_amount(raw) as
+    case
+        when regexp_full_match(decimal_amount_text(signed_amount_text(clean_amount_text(raw))), '[+-]?(\d+(\.\d*)?|\.\d+)')
+        then try_cast(decimal_amount_text(signed_amount_text(clean_amount_text(raw))) as decimal(18, 2))
+    end;
+
+-- Dates: 2021-03-31 | 31-03-2021 | 31.03.2021 | 31/03/2021 | 20210331 | 2021-03-31T10:00:00.
+create or replace macro parse_date(raw) as
+    cast(coalesce(
+        try_strptime(left(trim(raw), 10), '%Y-%m-%d'),
+        try_strptime(trim(raw), '%d-%m-%Y'),
+        try_strptime(trim(raw), '%d.%m.%Y'),
+        try_strptime(trim(raw), '%d/%m/%Y'),
+        case when regexp_full_match(trim(raw), '\d{8}') then try_strptime(trim(raw), '%Y%m%d') end
+    ) as date);
+
+-- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces and dashes; exactly 8 digits.
+create or replace macro cvr_digits(raw) as
+    regexp_replace(
+        regexp_replace(upper(trim(coalesce(raw, ''))), '^(DK:CVR|0184)[:\s]*', ''),
+        '^DK|[\s\-.]', '', 'g');
+
+create or replace macro parse_cvr(raw) as
+    case when regexp_full_match(cvr_digits(raw), '\d{8}') then cvr_digits(raw) end;
+
+-- Order numbers (METHODS 5): trim, upper-case, no inner white space, leading zeros off an all-digit
+-- number; the placeholders below mean "no order number".
+create or replace macro compact_order_number(raw) as
+    regexp_replace(upper(trim(coalesce(raw, ''))), '\s+', '', 'g');
+
+create or replace macro normalise_order_number(raw) as
+    case
+        when compact_order_number(raw) in ('', 'NA', 'N/A', 'N.A.', '0', '-', 'INGEN', 'NONE', 'NULL') then null
+        when regexp_full_match(compact_order_number(raw), '\d+') then nullif(ltrim(compact_order_number(raw), '0'), '')
+        else compact_order_number(raw)
+    end;
+
+-- Kommunekode: 3 or 4 digits, '159' and '0159' the same municipality.
+create or replace macro normalise_kommunekode(raw) as
+    case when regexp_full_match(trim(coalesce(raw, '')), '\d{3,4}') then lpad(trim(raw), 4, '0') end;
+
+-- Art (kontoplan): '2.2', '22', '2.2.1', '2,2' -> '2.2'; anything else is kept trimmed (and is not a known art).
+create or replace macro normalise_art(raw) as
+    case
+        when trim(coalesce(raw, '')) = '' then null
+        when regexp_full_match(trim(raw), '\d[.,]?\d([.,].*)?')
+            then regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 1) || '.' || regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 2)
+        else trim(raw)
+    end;
+
+-- Document type of a finance row: invoice or credit_note, null when unrecognised.
+create or replace macro normalise_document_type(raw) as
+    case regexp_replace(lower(trim(coalesce(raw, ''))), '[\s_\-]', '', 'g')
+        when 'faktura' then 'invoice' when 'invoice' then 'invoice' when '380' then 'invoice'
+        when 'kreditnota' then 'credit_note' when 'creditnote' then 'credit_note' when '381' then 'credit_note'
+    end;
+
+-- UNSPSC: the 8-digit code (a longer code keeps its first 8 digits); null when not a code.
+create or replace macro normalise_unspsc(raw) as
+    case
+        when regexp_full_match(regexp_replace(trim(coalesce(raw, '')), '[\s\-.]', '', 'g'), '\d{8,10}')
+        then left(regexp_replace(trim(raw), '[\s\-.]', '', 'g'), 8)
+    end;
+
+-- Order type: katalog (default), punchout, fritekst or e-ordre; null when unrecognised.
+create or replace macro normalise_order_type(raw) as
+    case regexp_replace(lower(trim(coalesce(raw, ''))), '[\s_\-]', '', 'g')
+        when '' then 'katalog' when 'katalog' then 'katalog' when 'catalogue' then 'katalog' when 'ekatalog' then 'katalog'
+        when 'punchout' then 'punchout'
+        when 'fritekst' then 'fritekst' when 'freetext' then 'fritekst' when 'fritekstordre' then 'fritekst'
+        when 'eordre' then 'e-ordre' when 'eorder' then 'e-ordre'
+    end;
