@@ -57,11 +57,15 @@ def sql_table_name(path: Path) -> tuple[str, str]:
 
 
 def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> int:
-    """Create or replace the table of one SQL file (its query ends in `select * from final`)."""
+    """Create or replace the table (or view) of one SQL file (its query ends in `select * from final`).
+
+    A file whose first line is `-- materialized: view` makes a view: used where a table would only copy rows.
+    """
     schema, table = sql_table_name(path)
-    query = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines())
-    query = query.strip().rstrip(";")
-    con.execute(f"create or replace table {schema}.{table} as {query}", params or None)
+    text = path.read_text(encoding="utf-8")
+    kind = "view" if text.lstrip().startswith("-- materialized: view") else "table"
+    query = text.strip().rstrip(";")
+    con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
     row = con.execute(f"select count(*) from {schema}.{table}").fetchone()
     return int(row[0]) if row else 0
 
@@ -119,3 +123,45 @@ def ordered_sql_files(layers: tuple[str, ...] = ("staging", "intermediate", "mar
 def build_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = ("staging", "intermediate", "marts")) -> dict[str, int]:
     """Materialise every SQL table of the given layers in dependency order; returns row counts."""
     return {".".join(sql_table_name(p)): materialise_sql(con, p) for p in ordered_sql_files(layers)}
+
+
+def load_delivered_reference(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:
+    """The supplier register and the agreements delivered in DIR/raw/reference/ (agreements optional)."""
+    suppliers = folder / "leverandoerer.csv"
+    if suppliers.exists():
+        con.execute(
+            """
+            create or replace table reference.leverandoerer as
+            select parse_cvr(cvr) as cvr, trim(navn) as navn,
+                   regexp_replace(trim(branchekode), '\\D', '', 'g') as branchekode
+            from read_csv(?, header = true, all_varchar = true, auto_detect = true)
+            where parse_cvr(cvr) is not null
+            qualify row_number() over (partition by parse_cvr(cvr) order by navn) = 1
+            """,
+            [str(suppliers)],
+        )
+    else:
+        con.execute(
+            "create or replace table reference.leverandoerer (cvr varchar, navn varchar, branchekode varchar)"
+        )
+    agreements = folder / "aftaler.csv"
+    if agreements.exists():
+        con.execute(
+            """
+            create or replace table reference.aftaler as
+            select trim(aftalenummer) as aftalenummer, trim(navn) as navn, trim(indkoebskategori) as indkoebskategori,
+                   parse_cvr(leverandoer_cvr) as leverandoer_cvr, parse_date(gyldig_fra) as gyldig_fra,
+                   parse_date(gyldig_til) as gyldig_til
+            from read_csv(?, header = true, all_varchar = true, auto_detect = true)
+            """,
+            [str(agreements)],
+        )
+    else:
+        con.execute(
+            "create or replace table reference.aftaler (aftalenummer varchar, navn varchar, "
+            "indkoebskategori varchar, leverandoer_cvr varchar, gyldig_fra date, gyldig_til date)"
+        )
+    return {
+        table: int(con.execute(f"select count(*) from reference.{table}").fetchone()[0])  # type: ignore[index]
+        for table in ("leverandoerer", "aftaler")
+    }

@@ -29,13 +29,13 @@ create or replace macro parse_amount(raw) as
 
 -- Dates: 2021-03-31 | 31-03-2021 | 31.03.2021 | 31/03/2021 | 20210331 | 2021-03-31T10:00:00.
 create or replace macro parse_date(raw) as
-    cast(coalesce(
-        try_strptime(left(trim(raw), 10), '%Y-%m-%d'),
-        try_strptime(trim(raw), '%d-%m-%Y'),
-        try_strptime(trim(raw), '%d.%m.%Y'),
-        try_strptime(trim(raw), '%d/%m/%Y'),
-        case when regexp_full_match(trim(raw), '\d{8}') then try_strptime(trim(raw), '%Y%m%d') end
-    ) as date);
+    cast(case
+        when regexp_full_match(trim(raw), '\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?') then try_strptime(left(trim(raw), 10), '%Y-%m-%d')
+        when regexp_full_match(trim(raw), '\d{1,2}-\d{1,2}-\d{4}') then try_strptime(trim(raw), '%d-%m-%Y')
+        when regexp_full_match(trim(raw), '\d{1,2}\.\d{1,2}\.\d{4}') then try_strptime(trim(raw), '%d.%m.%Y')
+        when regexp_full_match(trim(raw), '\d{1,2}/\d{1,2}/\d{4}') then try_strptime(trim(raw), '%d/%m/%Y')
+        when regexp_full_match(trim(raw), '\d{8}') then try_strptime(trim(raw), '%Y%m%d')
+    end as date);
 
 -- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces and dashes; exactly 8 digits.
 create or replace macro cvr_digits(raw) as

@@ -1,0 +1,51 @@
+"""Ingest layer: DIR/raw -> schema `ingest`, incrementally (a content already loaded is not read again)."""
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from assets import loading
+from pipelines.resources import Warehouse
+
+INGEST_TABLES = {
+    "deliveries": "every file now in DIR/raw: path, municipality folder, size, mtime and content hash",
+    "files": "every content loaded or refused, with its dialect, rows read, and the reason when refused",
+    "invoice_lines": "invoice and credit-note lines, typed, with the reason when a line cannot be used",
+    "order_lines": "order lines, typed, with the reason when a line cannot be used",
+    "rejected_records": "CSV records that could not be split into the header's columns",
+}
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(
+            AssetKey(["ingest", table]),
+            group_name="ingest",
+            kinds={"duckdb"},
+            description=description,
+            deps=[AssetKey(["reference", "kommuner"])],
+        )
+        for table, description in INGEST_TABLES.items()
+    ],
+    pool="duckdb",
+)
+def ingest_raw(context: AssetExecutionContext, warehouse: Warehouse):
+    paths = warehouse.paths
+    with warehouse.connect() as con:
+        scanned = loading.scan_deliveries(con, paths)
+        forgotten = loading.forget_withdrawn_files(con)
+        loaded = loading.load_new_files(con, paths, log=context.log.info)
+        counts = {
+            table: int(con.execute(f"select count(*) from ingest.{table}").fetchone()[0])  # type: ignore[index]
+            for table in INGEST_TABLES
+        }
+        refused = con.execute(
+            "select source_file, reason from ingest.files where status = 'rejected' order by source_file limit 20"
+        ).fetchall()
+    summary = {**scanned, **loaded, "withdrawn_files": forgotten}
+    context.log.info(f"raw/: {summary}")
+    for source_file, reason in refused:
+        context.log.warning(f"refused {source_file}: {reason}")
+    for table in INGEST_TABLES:
+        metadata: dict = {"rows": counts[table]}
+        if table == "deliveries":
+            metadata.update({k: int(v) for k, v in summary.items()})
+        yield MaterializeResult(asset_key=AssetKey(["ingest", table]), metadata=metadata)

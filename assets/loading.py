@@ -1,0 +1,352 @@
+"""Incremental loading of DIR/raw into the warehouse's `ingest` schema.
+
+A delivered file is identified by the sha256 of its content. Each run:
+1. `scan_deliveries` lists DIR/raw (re-hashing only files whose size or mtime changed) into ingest.deliveries;
+2. `load_new_files` parses every content not loaded before, one file per transaction, into ingest.invoice_lines /
+   ingest.order_lines (typed rows with a reject reason) and registers it in ingest.files, or records why the
+   whole file cannot be read;
+3. `forget_withdrawn_files` deletes the rows of contents no longer delivered.
+The same content delivered twice, under any name, is parsed once; the later layers count its second copy's rows
+as duplicates. ingest.files never lists a file whose rows are not all committed (one transaction per file).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from assets.readers import csv_files
+from assets.readers.layouts import canonical_columns
+from pipelines.settings import SQL_DIR, DataDir
+
+KINDS = ("invoices", "orders", "ubl")
+TARGET_TABLE = {"invoices": "invoice_lines", "orders": "order_lines"}
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source_file: str  # relative to DIR/raw, with '/'
+    kind: str
+    folder: str  # the municipality folder as delivered ('159', '0159', 'abc')
+    size_bytes: int
+    mtime_ns: int
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal; only for table-function arguments that cannot be bound."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        create table if not exists ingest.deliveries (
+            source_file varchar primary key, kind varchar, folder varchar, folder_kommunekode varchar,
+            size_bytes bigint, mtime_ns bigint, delivered_at timestamp, file_id varchar)
+    """)
+    con.execute("""
+        create table if not exists ingest.files (
+            file_id varchar primary key, kind varchar, source_format varchar, source_file varchar,
+            folder_kommunekode varchar, status varchar, reason varchar, dialect varchar,
+            rows_read bigint, loaded_at timestamp)
+    """)
+    con.execute("""
+        create table if not exists ingest.rejected_records (
+            file_id varchar, record_index bigint, reason varchar, raw_record varchar)
+    """)
+    for kind, table in TARGET_TABLE.items():
+        landed = _empty_landed_rows(kind)
+        con.execute(
+            f"create table if not exists ingest.{table} as "
+            f"{_parse_query(kind, landed)} limit 0"
+        )
+
+
+def _landed_columns(kind: str) -> list[str]:
+    return ["file_id", "record_number", "source_format", "folder_kommunekode", *canonical_columns(kind)]
+
+
+def _empty_landed_rows(kind: str) -> str:
+    columns = ", ".join(
+        f"cast(null as {'bigint' if c == 'record_number' else 'varchar'}) as {c}" for c in _landed_columns(kind)
+    )
+    return f"select {columns}, cast(null as varchar[]) as leverandoer_cvrs, cast(null as varchar) as raw_record"
+
+
+def _parse_query(kind: str, landed_query: str) -> str:
+    """The ingest SQL of `kind` (sql/ingest/<table>.sql) reading from the given landed-rows query."""
+    table = TARGET_TABLE[kind]
+    body = (SQL_DIR / "ingest" / f"{table}.sql").read_text(encoding="utf-8")
+    body = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+    assert body.lstrip().lower().startswith("with "), f"sql/ingest/{table}.sql must start with a CTE"
+    landed_name = "landed_invoice_rows" if kind == "invoices" else "landed_order_rows"
+    return f"with {landed_name} as ({landed_query}),\n{body.lstrip()[5:]}"
+
+
+# --- 1. scan ---------------------------------------------------------------------------------------------
+
+
+def list_deliveries(raw: Path) -> list[Delivery]:
+    found = []
+    for kind in KINDS:
+        base = raw / kind
+        if not base.is_dir():
+            continue
+        pattern = "**/*.xml" if kind == "ubl" else "*"
+        for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+            for path in sorted(folder.glob(pattern)):
+                if not path.is_file() or path.is_symlink() or path.name.startswith("."):
+                    continue
+                stat = path.stat()
+                found.append(
+                    Delivery(path.relative_to(raw).as_posix(), kind, folder.name, stat.st_size, stat.st_mtime_ns)
+                )
+    return found
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[str, int]:
+    """Refresh ingest.deliveries from DIR/raw; hash only what is new or changed since the last scan."""
+    ensure_ingest_tables(con)
+    deliveries = list_deliveries(data_dir.raw)
+    known = {
+        (source, size, mtime): file_id
+        for source, size, mtime, file_id in con.execute(
+            "select source_file, size_bytes, mtime_ns, file_id from ingest.deliveries"
+        ).fetchall()
+    }
+    to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
+        hashes = dict(zip(to_hash, pool.map(lambda d: file_sha256(data_dir.raw / d.source_file), to_hash), strict=True))
+    rows = {
+        "source_file": [d.source_file for d in deliveries],
+        "kind": [d.kind for d in deliveries],
+        "folder": [d.folder for d in deliveries],
+        "size_bytes": [d.size_bytes for d in deliveries],
+        "mtime_ns": [d.mtime_ns for d in deliveries],
+        "file_id": [hashes.get(d) or known[(d.source_file, d.size_bytes, d.mtime_ns)] for d in deliveries],
+    }
+    scanned = pa.table(
+        rows,
+        schema=pa.schema([
+            ("source_file", pa.string()), ("kind", pa.string()), ("folder", pa.string()),
+            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("file_id", pa.string()),
+        ]),
+    )  # fmt: skip
+    con.register("scanned_deliveries", scanned)
+    try:
+        con.execute("begin")
+        con.execute("delete from ingest.deliveries")
+        con.execute("""
+            insert into ingest.deliveries
+            select s.source_file, s.kind, s.folder, k.kommunekode, s.size_bytes, s.mtime_ns,
+                   make_timestamp(s.mtime_ns // 1000), s.file_id
+            from scanned_deliveries s
+            left join reference.kommuner k on k.kommunekode = normalise_kommunekode(s.folder)
+        """)
+        con.execute("commit")
+    finally:
+        con.unregister("scanned_deliveries")
+    return {"files": len(deliveries), "hashed": len(to_hash)}
+
+
+# --- 2. load ---------------------------------------------------------------------------------------------
+
+
+def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None]]:
+    """(file_id, kind, source_file, folder_kommunekode) of each content not loaded yet (first delivery)."""
+    return con.execute("""
+        select file_id, arg_min(kind, source_file), min(source_file), arg_min(folder_kommunekode, source_file)
+        from ingest.deliveries
+        where file_id not in (select file_id from ingest.files)
+        group by file_id
+        order by min(source_file)
+    """).fetchall()
+
+
+def register_file(
+    con: duckdb.DuckDBPyConnection,
+    file_id: str,
+    kind: str,
+    source_format: str,
+    source_file: str,
+    folder_kommunekode: str | None,
+    status: str,
+    reason: str | None = None,
+    dialect: dict | None = None,
+    rows_read: int = 0,
+) -> None:
+    con.execute(
+        "insert or replace into ingest.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            file_id, kind, source_format, source_file, folder_kommunekode, status, reason,
+            json.dumps(dialect, ensure_ascii=False) if dialect else None, rows_read, datetime.now(UTC),
+        ],
+    )  # fmt: skip
+
+
+def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> dict[str, int]:
+    """Parse every delivered content that is not in ingest.files yet."""
+    ensure_ingest_tables(con)
+    pending = pending_files(con)
+    counts = {"csv_files": 0, "xml_files": 0, "rejected_files": 0}
+    xml_batch = []
+    for index, (file_id, kind, source_file, kommunekode) in enumerate(pending, start=1):
+        if kind == "ubl":
+            xml_batch.append((file_id, source_file, kommunekode))
+            continue
+        log(f"[{index}/{len(pending)}] {source_file}")
+        ok = load_csv_file(con, data_dir, file_id, kind, source_file, kommunekode)
+        counts["csv_files" if ok else "rejected_files"] += 1
+    if xml_batch:
+        from assets.xml_loading import load_xml_files  # lxml and a process pool only when XML arrives
+
+        loaded, rejected = load_xml_files(con, data_dir, xml_batch, log)
+        counts["xml_files"] += loaded
+        counts["rejected_files"] += rejected
+    return counts
+
+
+def unknown_folder_reason(source_file: str) -> str:
+    folder = source_file.split("/")[1]
+    return (
+        f"the delivery folder '{folder}' is not a municipality code (reference/kommuner.csv): "
+        "move the file to raw/<kind>/<kommunekode>/"
+    )
+
+
+def load_csv_file(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: DataDir,
+    file_id: str,
+    kind: str,
+    source_file: str,
+    kommunekode: str | None,
+) -> bool:
+    path = data_dir.raw / source_file
+    if kommunekode is None:
+        register_file(con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file))
+        return False
+    try:
+        dialect = csv_files.sniff(path, kind)
+    except csv_files.CsvFileError as error:
+        register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", str(error))
+        return False
+    readable = path
+    if dialect.needs_transcoding:
+        readable = data_dir.scratch / f"{file_id}.csv"
+        csv_files.transcode_to_utf8(path, readable, dialect.encoding)
+    try:
+        con.execute("begin")
+        rows_read = _insert_csv_rows(con, readable, file_id, kind, kommunekode, dialect)
+        register_file(
+            con, file_id, kind, "csv", source_file, kommunekode, "loaded",
+            dialect=dialect.describe(), rows_read=rows_read,
+        )  # fmt: skip
+        con.execute("commit")
+        return True
+    except duckdb.Error as error:
+        con.execute("rollback")
+        reason = "the file cannot be read as CSV: " + str(error).splitlines()[0]
+        register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", reason)
+        return False
+    finally:
+        if readable != path:
+            readable.unlink(missing_ok=True)
+
+
+STRUCTURAL_REASONS = {
+    "TOO MANY COLUMNS": "the line has more fields than the header (a delimiter inside an unquoted value?)",
+    "MISSING COLUMNS": "the line has fewer fields than the header",
+    "UNQUOTED VALUE": "a quote character inside an unquoted value",
+    "LINE SIZE OVER MAXIMUM": "the line is longer than 2 MB",
+    "INVALID ENCODING": "the line is not valid text in the file's encoding",
+    "INVALID UNICODE": "the line is not valid text in the file's encoding",
+    "CAST ERROR": "a value could not be read",
+}
+
+
+def _insert_csv_rows(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_id: str,
+    kind: str,
+    kommunekode: str,
+    dialect: csv_files.CsvDialect,
+) -> int:
+    """One set-based pass: DuckDB reads the file, the ingest SQL types it; returns the records read."""
+    width = len(dialect.header)
+    positional = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    by_canonical = {column: f"c{index}" for index, column in dialect.columns.items()}
+    selected = ", ".join(
+        f"{by_canonical[c]} as {c}" if c in by_canonical else f"cast(null as varchar) as {c}"
+        for c in canonical_columns(kind)
+    )
+    delimiter = {";": ";", ",": ",", "\t": "\\t"}[dialect.delimiter]
+    raw_record = (
+        "concat_ws(" + sql_literal(dialect.delimiter) + ", "
+        + ", ".join(f"coalesce(c{i}, '')" for i in range(width)) + ")"
+    )
+    landed = f"""
+        select $file_id as file_id, ordinality as record_number, 'csv' as source_format,
+               $kommunekode as folder_kommunekode, {selected},
+               cast(null as varchar[]) as leverandoer_cvrs, {raw_record} as raw_record
+        from read_csv($path, header = true, delim = '{delimiter}', quote = '"', escape = '"',
+                      columns = {positional}, store_rejects = true, rejects_table = 'csv_rejects',
+                      rejects_scan = 'csv_reject_scans', null_padding = false, strict_mode = true,
+                      auto_detect = false) with ordinality
+    """
+    table = TARGET_TABLE[kind]
+    params = {"file_id": file_id, "kommunekode": kommunekode, "path": str(path)}
+    con.execute(f"insert into ingest.{table} {_parse_query(kind, landed)}", params)
+    accepted = con.execute(f"select count(*) from ingest.{table} where file_id = ?", [file_id]).fetchone()
+    rejected = con.execute(
+        """
+        insert into ingest.rejected_records
+        select ?, line - 1, string_agg(distinct error_type, ', '), any_value(csv_line)
+        from csv_rejects group by line
+        returning record_index
+        """,
+        [file_id],
+    ).fetchall()
+    # DuckDB keeps the rejects of every scan of the connection: start the next file empty.
+    con.execute("delete from csv_rejects")
+    con.execute("delete from csv_reject_scans")
+    con.execute(
+        "update ingest.rejected_records set reason = "
+        + "case "
+        + " ".join(f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}" for k, v in STRUCTURAL_REASONS.items())
+        + " else 'the line cannot be read as CSV (' || reason || ')' end where file_id = ?",
+        [file_id],
+    )
+    return int(accepted[0] if accepted else 0) + len(rejected)
+
+
+# --- 3. forget ---------------------------------------------------------------------------------------------
+
+
+def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete what was loaded from contents that are no longer delivered (a deleted or replaced file)."""
+    gone = [
+        row[0]
+        for row in con.execute(
+            "select file_id from ingest.files where file_id not in (select file_id from ingest.deliveries)"
+        ).fetchall()
+    ]
+    if not gone:
+        return 0
+    con.execute("begin")
+    for table in ("invoice_lines", "order_lines", "rejected_records", "files"):
+        con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [gone])
+    con.execute("commit")
+    return len(gone)

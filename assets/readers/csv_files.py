@@ -1,0 +1,113 @@
+"""Recognise a delivered CSV file's dialect with no configuration, and make it readable for DuckDB.
+
+Pure functions: a file in, a description of how to read it (or a reason why it cannot be read) out.
+DuckDB does the reading itself (set-based, in parallel); this module only decides delimiter, encoding and
+which header cell is which canonical column, and transcodes the encodings DuckDB cannot read offline.
+"""
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets.readers.layouts import map_header
+
+SAMPLE_BYTES = 256 * 1024
+TRANSCODE_CHUNK = 16 * 1024 * 1024
+DELIMITERS = (";", ",", "\t")
+
+
+class CsvFileError(ValueError):
+    """The file cannot be read as a CSV extract; the message says why, in words an analyst understands."""
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    encoding: str  # 'utf-8' (BOM or not) or 'windows-1252' (also covers ISO-8859-1)
+    delimiter: str
+    header: list[str]
+    layout: str  # 'canonical' or a source-system layout of assets/readers/layouts.py
+    columns: dict[int, str] = field(default_factory=dict)  # header cell index -> canonical column
+
+    @property
+    def needs_transcoding(self) -> bool:
+        return self.encoding != "utf-8"
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "encoding": self.encoding,
+            "delimiter": {"\t": "tab"}.get(self.delimiter, self.delimiter),
+            "layout": self.layout,
+            "columns": len(self.header),
+        }
+
+
+def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Bytes undefined in Windows-1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D) are read as ISO-8859-1."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("ehandel_latin1_fallback", _latin1_fallback)
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    try:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "windows-1252"
+
+
+def decode(data: bytes, encoding: str) -> str:
+    if encoding == "utf-8":
+        return data.decode("utf-8-sig", errors="replace")
+    return data.decode("cp1252", errors="ehandel_latin1_fallback")
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
+    return next(reader, [])
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The candidate that splits the header into the most cells (quotes respected)."""
+    counts = {d: len(_first_record(header_line, d)) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    if counts[best] < 2:
+        raise CsvFileError("the first line has no ';', ',' or tab between column names: not a CSV extract")
+    return best
+
+
+def sniff(path: Path, kind: str) -> CsvDialect:
+    """Describe how to read one delivered file of `kind` ('invoices' or 'orders'), or raise CsvFileError."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip():
+        raise CsvFileError("the file is empty")
+    if b"\x00" in sample:
+        raise CsvFileError("the file holds binary data (NUL bytes), not text: not a CSV extract")
+    encoding = detect_encoding(sample)
+    text = decode(sample, encoding)
+    header_line = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = detect_delimiter(header_line)
+    header = _first_record(text, delimiter)
+    try:
+        layout, columns = map_header(kind, header)
+    except ValueError as error:
+        raise CsvFileError(f"unknown layout: {error}") from None
+    return CsvDialect(encoding=encoding, delimiter=delimiter, header=header, layout=layout, columns=columns)
+
+
+def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
+    """Stream a Windows-1252 / ISO-8859-1 file into UTF-8 (DuckDB's encodings extension is not available)."""
+    decoder = codecs.getincrementaldecoder("cp1252")(errors="ehandel_latin1_fallback")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(TRANSCODE_CHUNK):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))

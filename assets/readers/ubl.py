@@ -1,0 +1,720 @@
+"""E-invoices, credit notes and e-orders in UBL XML (OIOUBL 2.0x/2.1/3, Peppol BIS 3), read as the pipeline needs them.
+
+Pure functions, no Dagster. One document in, one `UblDocument` out, or a `UblError` whose reason an analyst can
+act on (it becomes the quarantine row's reason).
+
+Formats (the `format` value) are decided by the root element and cbc:CustomizationID:
+  OIOUBL-2.0         CustomizationID OIOUBL-2.01 / OIOUBL-2.02 (UBL 2.0), invoices, credit notes and orders
+  OIOUBL-2.1         CustomizationID OIOUBL-2.1 (UBL 2.1), invoices, credit notes and orders
+  OIOUBL-3           CustomizationID urn:fdc:oioubl.dk:trns:... (the OIOUBL 3 release candidates, UBL 2.3 and
+                     EN 16931 based) or anything starting OIOUBL-3; read generically as UBL 2.x
+  PEPPOL-BIS3        Peppol BIS Billing 3.0 invoices and credit notes (urn:fdc:peppol.eu:2017:poacc:...)
+  PEPPOL-BIS3-ORDER  Peppol BIS Ordering 3 orders (urn:fdc:peppol.eu:poacc:trns:order:3)
+
+Decisions (METHODS.md 1 and 5; DATA_CONTRACT.md `ehandel inspect`):
+- Net amounts are the lines' cbc:LineExtensionAmount, never LegalMonetaryTotal/TaxExclusiveAmount (which in
+  OIOUBL 2.x holds the VAT). `UblLine.amount` is signed for the statistics: a credit note's lines are the
+  document's amounts negated (a correcting line of -1500 on a credit note counts +1500), so a credit note's
+  net amount is minus the net amount it credits. `UblLine.document_amount` keeps the sign as written; the raw
+  rows (`invoice_line_rows`) carry that one, and staging makes credit notes negative.
+- The supplier is AccountingSupplierParty (invoices, credit notes) or SellerSupplierParty (orders). Its CVRs
+  are the identifiers with schemeID DK:CVR or 0184 in PartyLegalEntity/CompanyID, then PartyIdentification/ID,
+  then EndpointID, with a DK prefix and spaces stripped; only 8-digit values count. An invoice or credit note
+  naming none is refused (it cannot be attributed to a supplier); an order naming none is kept with
+  supplier_cvr None (METHODS 5: it matches on the order number alone).
+- The buyer's GLN (EAN) is the customer party's EndpointID, else PartyIdentification/ID, with schemeID GLN
+  (OIOUBL) or 0088 (Peppol), 13 digits.
+- Order references that are placeholders (NA, N/A, 0, INGEN, ... METHODS 5) are None.
+- UNSPSC is an ItemClassificationCode with listID UNSPSC (OIOUBL) or TST (Peppol, UNCL 7143), 8 digits.
+- A line's description is Item/Description, else Item/Name.
+- In the inspect JSON amounts are strings with exactly two decimals ("-5050.00"): exact, never binary floats.
+
+Safety: the parser never resolves entities, loads a DTD or touches the network, and any document that declares
+a DTD is refused before parsing (e-invoices never do), which stops billion-laughs and XXE files at once.
+"""
+
+import codecs
+import hashlib
+import json
+import os
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+
+from lxml import etree
+
+__all__ = [
+    "ORDER_NUMBER_PLACEHOLDERS",
+    "UblDocument",
+    "UblError",
+    "UblLine",
+    "cvr_from_identifier",
+    "inspect_file",
+    "invoice_line_rows",
+    "normalise_order_number",
+    "order_line_rows",
+    "parse_document",
+    "parse_files",
+    "read_document",
+    "read_file",
+    "to_inspect_json",
+]
+
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # real invoices with embedded PDFs stay far below this
+
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+_CBC = "{%s}" % NS["cbc"]
+_CAC = "{%s}" % NS["cac"]
+_ROOTS = {
+    "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice": "invoice",
+    "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote": "credit_note",
+    "{urn:oasis:names:specification:ubl:schema:xsd:Order-2}Order": "order",
+}
+
+CVR_SCHEMES = frozenset({"DK:CVR", "0184"})
+GLN_SCHEMES = frozenset({"GLN", "0088"})
+UNSPSC_LISTS = frozenset({"UNSPSC", "TST"})
+# METHODS 5: these (after trimming, upper-casing and removing inner white space) mean "no order number".
+ORDER_NUMBER_PLACEHOLDERS = frozenset({"", "NA", "N/A", "N.A.", "0", "-", "INGEN", "NONE", "NULL"})
+
+_TWO_PLACES = Decimal("0.01")
+_WHITESPACE = re.compile(r"\s+")
+_OIOUBL_VERSION = re.compile(r"^OIOUBL-(\d)\.(\d)", re.IGNORECASE)
+
+
+class UblError(ValueError):
+    """A document that cannot be used; `reason` is plain words for the quarantine."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __reduce__(self):  # keeps the reason when it crosses a process boundary
+        return (UblError, (self.reason,))
+
+
+@dataclass(frozen=True, slots=True)
+class UblLine:
+    line_id: str
+    amount: Decimal  # signed for the statistics: negative on credit notes
+    document_amount: Decimal  # as written in the document
+    unspsc: str | None
+    order_line_reference: str | None
+    description: str | None
+    quantity: Decimal | None
+    item_number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UblDocument:
+    format: str
+    document_type: str  # invoice | credit_note | order
+    id: str
+    issue_date: date
+    supplier_cvr: str | None
+    supplier_cvrs: tuple[str, ...]
+    supplier_name: str | None
+    buyer_gln: str | None
+    order_reference: str | None
+    billing_reference: str | None
+    currency: str
+    lines: tuple[UblLine, ...]
+    customization_id: str = ""
+    agreement_number: str | None = None  # orders: cac:Contract/cbc:ID
+    source: str = field(default="", compare=False)
+
+    @property
+    def net_amount(self) -> Decimal:
+        """Sum of the lines' net amounts, negative for credit notes (never TaxExclusiveAmount)."""
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines)
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+
+def _make_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+_PARSER = _make_parser()  # one per process; lxml parsers are not shared across threads
+_DTD_REASON = "the file declares a DTD/entities, which e-invoices never do; refused for safety"
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """True when the prolog (before the root element) holds <!DOCTYPE: checked before any parsing."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or data[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        encoding = "utf-16-be" if data[:1] == b"\x00" or data[:2] == codecs.BOM_UTF16_BE else "utf-16-le"
+        text = data[: 1 << 20].decode(encoding, errors="ignore").lstrip("\ufeff").encode("utf-8")
+        return _declares_dtd(text)
+    i = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    n = len(data)
+    while i < n:
+        while i < n and data[i] in b" \t\r\n":
+            i += 1
+        if data.startswith(b"<?", i):
+            end = data.find(b"?>", i + 2)
+            i = n if end < 0 else end + 2
+        elif data.startswith(b"<!--", i):
+            end = data.find(b"-->", i + 4)
+            i = n if end < 0 else end + 3
+        else:
+            return data.startswith(b"<!DOCTYPE", i)
+    return False
+
+
+def _not_xml_reason(data: bytes) -> str | None:
+    """A clear reason for input that is not XML at all (empty, binary, PDF, ZIP, CSV ...)."""
+    if not data.strip():
+        return "the file is empty"
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "not an XML document: the file is a PDF"
+    if head.startswith(b"PK\x03\x04"):
+        return "not an XML document: the file is a ZIP archive (unpack it first)"
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or head[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
+        return None  # UTF-16 XML: lxml reads it
+    start = data.lstrip(codecs.BOM_UTF8).lstrip()
+    if b"\x00" in data[:1024]:
+        return "not an XML document: the file holds binary data"
+    if not start.startswith(b"<"):
+        shown = start[:30].decode("utf-8", errors="replace").replace("\n", " ")
+        return f"not an XML document: it starts with {shown!r} instead of '<'"
+    return None
+
+
+def _parse_xml(data: bytes) -> etree._Element:
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UblError(
+            f"the file is {len(data) / 1e6:.0f} MB; e-documents over {MAX_DOCUMENT_BYTES // 2**20} MB are refused"
+        )
+    reason = _not_xml_reason(data)
+    if reason:
+        raise UblError(reason)
+    if _declares_dtd(data):
+        raise UblError(_DTD_REASON)
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        message = str(exc.msg or exc).strip()
+        message = re.sub(r",? line \d+, column \d+$", "", message)
+        raise UblError(f"the XML is truncated or malformed at line {exc.lineno}: {message}") from None
+    if root is None:
+        raise UblError("the file is empty")
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # defence in depth (e.g. odd encodings)
+        raise UblError(_DTD_REASON)
+    return root
+
+
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, namespaces=NS, smart_strings=False)
+
+
+_X_CUSTOMIZATION = _xpath("normalize-space(cbc:CustomizationID)")
+_X_ID = _xpath("normalize-space(cbc:ID)")
+_X_ISSUE_DATE = _xpath("normalize-space(cbc:IssueDate)")
+_X_CURRENCY = _xpath("normalize-space(cbc:DocumentCurrencyCode)")
+_X_ORDER_REFERENCE = _xpath("normalize-space(cac:OrderReference/cbc:ID)")
+_X_BILLING_REFERENCE = _xpath("normalize-space(cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID)")
+_X_CONTRACT = _xpath("normalize-space(cac:Contract/cbc:ID)")
+_X_ACCOUNTING_SUPPLIER = _xpath("cac:AccountingSupplierParty/cac:Party")
+_X_SELLER_SUPPLIER = _xpath("cac:SellerSupplierParty/cac:Party")
+_X_ACCOUNTING_CUSTOMER = _xpath("cac:AccountingCustomerParty/cac:Party")
+_X_BUYER_CUSTOMER = _xpath("cac:BuyerCustomerParty/cac:Party")
+# The party's identifiers in priority order (DATA_CONTRACT: legal entity, identification, endpoint).
+_X_PARTY_IDS = (
+    _xpath("cac:PartyLegalEntity/cbc:CompanyID"),
+    _xpath("cac:PartyIdentification/cbc:ID"),
+    _xpath("cbc:EndpointID"),
+)
+_X_BUYER_IDS = (_xpath("cbc:EndpointID"), _xpath("cac:PartyIdentification/cbc:ID"))
+_X_PARTY_NAME = _xpath("normalize-space(cac:PartyName/cbc:Name)")
+_X_REGISTRATION_NAME = _xpath("normalize-space(cac:PartyLegalEntity/cbc:RegistrationName)")
+_X_LINES = {
+    "invoice": _xpath("cac:InvoiceLine"),
+    "credit_note": _xpath("cac:CreditNoteLine"),
+    "order": _xpath("cac:OrderLine/cac:LineItem"),
+}
+_X_FIRST_LINE_CURRENCY = _xpath("string((cac:InvoiceLine|cac:CreditNoteLine|cac:OrderLine/cac:LineItem)"
+                                "[1]/cbc:LineExtensionAmount/@currencyID)")  # fmt: skip
+
+# Tags of a line's children, compared directly: a pass over the children beats an XPath per field.
+_T_ID = _CBC + "ID"
+_T_LINE_AMOUNT = _CBC + "LineExtensionAmount"
+_T_QUANTITIES = frozenset({_CBC + "InvoicedQuantity", _CBC + "CreditedQuantity", _CBC + "Quantity"})
+_T_ORDER_LINE_REFERENCE = _CAC + "OrderLineReference"
+_T_LINE_ID = _CBC + "LineID"
+_T_ITEM = _CAC + "Item"
+_T_PRICE = _CAC + "Price"
+_T_PRICE_AMOUNT = _CBC + "PriceAmount"
+_T_BASE_QUANTITY = _CBC + "BaseQuantity"
+_T_DESCRIPTION = _CBC + "Description"
+_T_NAME = _CBC + "Name"
+_T_SELLERS_ITEM = _CAC + "SellersItemIdentification"
+_T_CLASSIFICATION = _CAC + "CommodityClassification"
+_T_CLASSIFICATION_CODE = _CBC + "ItemClassificationCode"
+
+
+def _document_format(kind: str, customization: str) -> str:
+    """The format name from the CustomizationID; UblError for one this reader does not know."""
+    if not customization:
+        raise UblError("the document has no CustomizationID, so it is neither OIOUBL nor Peppol BIS")
+    version = _OIOUBL_VERSION.match(customization)
+    if version:
+        major, minor = version.groups()
+        if major == "2":
+            return "OIOUBL-2.1" if minor == "1" else "OIOUBL-2.0"
+        if major == "3":
+            return "OIOUBL-3"
+    elif customization.upper().startswith("OIOUBL-3") or customization.startswith("urn:fdc:oioubl.dk:"):
+        return "OIOUBL-3"
+    elif kind == "order" and customization.startswith("urn:fdc:peppol.eu:poacc:trns:order:3"):
+        return "PEPPOL-BIS3-ORDER"
+    elif kind != "order" and "urn:fdc:peppol.eu:2017:poacc:" in customization:
+        return "PEPPOL-BIS3"
+    raise UblError(
+        f"unknown e-document format for a {kind.replace('_', ' ')} (CustomizationID {customization!r}); "
+        "expected OIOUBL 2.x/3 or Peppol BIS 3"
+    )
+
+
+def cvr_from_identifier(value: str | None, scheme: str | None) -> str | None:
+    """The 8-digit CVR an identifier names, or None: scheme DK:CVR or 0184, 'DK' prefix and spaces stripped."""
+    if not value or scheme is None or scheme.strip().upper() not in CVR_SCHEMES:
+        return None
+    cleaned = _WHITESPACE.sub("", value).upper()
+    if cleaned.startswith("0184:"):  # a Peppol participant id written out in full
+        cleaned = cleaned[5:]
+    if cleaned.startswith("DK"):
+        cleaned = cleaned[2:]
+    return cleaned if len(cleaned) == 8 and cleaned.isascii() and cleaned.isdigit() else None
+
+
+def _party_cvrs(party: etree._Element | None) -> tuple[tuple[str, ...], list[str]]:
+    """(every valid CVR in priority order, de-duplicated; the CVR-schemed values that were not 8 digits)."""
+    if party is None:
+        return (), []
+    found: list[str] = []
+    invalid: list[str] = []
+    for xpath in _X_PARTY_IDS:
+        for element in xpath(party):
+            scheme = element.get("schemeID")
+            if scheme is None or scheme.strip().upper() not in CVR_SCHEMES:
+                continue
+            cvr = cvr_from_identifier(element.text, scheme)
+            if cvr is None:
+                invalid.append((element.text or "").strip())
+            elif cvr not in found:
+                found.append(cvr)
+    return tuple(found), invalid
+
+
+def _party_gln(party: etree._Element | None) -> str | None:
+    if party is None:
+        return None
+    for xpath in _X_BUYER_IDS:
+        for element in xpath(party):
+            scheme = (element.get("schemeID") or "").strip().upper()
+            value = _WHITESPACE.sub("", element.text or "")
+            if scheme in GLN_SCHEMES and len(value) == 13 and value.isdigit():
+                return value
+    return None
+
+
+def _party_name(party: etree._Element | None) -> str | None:
+    if party is None:
+        return None
+    return _X_PARTY_NAME(party) or _X_REGISTRATION_NAME(party) or None
+
+
+def normalise_order_number(value: str | None) -> str | None:
+    """METHODS 5: trim, upper-case, remove inner white space, strip leading zeros of an all-digit number;
+    placeholders (NA, N/A, N.A., 0, -, INGEN, NONE, NULL, blank) give None."""
+    if value is None:
+        return None
+    text = _WHITESPACE.sub("", value).upper()
+    if text in ORDER_NUMBER_PLACEHOLDERS:
+        return None
+    if text.isascii() and text.isdigit():
+        text = text.lstrip("0")
+    return text or None
+
+
+def _decimal(text: str | None, what: str) -> Decimal:
+    try:
+        value = Decimal((text or "").strip())
+    except InvalidOperation:
+        raise UblError(f"{what} is not a number: {(text or '').strip()!r}") from None
+    if not value.is_finite():
+        raise UblError(f"{what} is not a number: {(text or '').strip()!r}")
+    return value
+
+
+def _read_line(element: etree._Element, index: int, sign: int, kind: str) -> UblLine:
+    line_id = ""
+    amount_text: str | None = None
+    quantity: Decimal | None = None
+    order_line_reference = description = name = item_number = unspsc = None
+    price_text = base_quantity_text = None
+    for child in element:
+        tag = child.tag
+        if tag == _T_ID:
+            line_id = (child.text or "").strip()
+        elif tag == _T_LINE_AMOUNT:
+            amount_text = child.text
+        elif tag in _T_QUANTITIES:
+            if child.text and child.text.strip():
+                quantity = _decimal(child.text, f"the quantity of line {index}")
+        elif tag == _T_ORDER_LINE_REFERENCE:
+            for sub in child:
+                if sub.tag == _T_LINE_ID and sub.text and sub.text.strip():
+                    order_line_reference = sub.text.strip()
+                    break
+        elif tag == _T_PRICE:
+            for sub in child:
+                if sub.tag == _T_PRICE_AMOUNT:
+                    price_text = sub.text
+                elif sub.tag == _T_BASE_QUANTITY:
+                    base_quantity_text = sub.text
+        elif tag == _T_ITEM:
+            for sub in child:
+                subtag = sub.tag
+                if subtag == _T_DESCRIPTION:
+                    if description is None and sub.text and sub.text.strip():
+                        description = sub.text.strip()
+                elif subtag == _T_NAME:
+                    if name is None and sub.text and sub.text.strip():
+                        name = sub.text.strip()
+                elif subtag == _T_SELLERS_ITEM:
+                    for ident in sub:
+                        if ident.tag == _T_ID and ident.text and ident.text.strip():
+                            item_number = ident.text.strip()
+                            break
+                elif subtag == _T_CLASSIFICATION and unspsc is None:
+                    for code in sub:
+                        if code.tag == _T_CLASSIFICATION_CODE and (
+                            (code.get("listID") or "").strip().upper() in UNSPSC_LISTS
+                        ):
+                            digits = _WHITESPACE.sub("", code.text or "")
+                            if len(digits) == 8 and digits.isdigit():
+                                unspsc = digits
+    label = f"line {line_id or index}"
+    if amount_text is not None and amount_text.strip():
+        document_amount = _decimal(amount_text, f"the net amount (LineExtensionAmount) of {label}")
+    elif kind == "order" and price_text and quantity is not None:
+        # Peppol orders may leave the line amount out: price x quantity / base quantity.
+        price = _decimal(price_text, f"the price of {label}")
+        base = _decimal(base_quantity_text, f"the base quantity of {label}") if base_quantity_text else None
+        document_amount = (price * quantity / (base or Decimal(1))).quantize(_TWO_PLACES, ROUND_HALF_UP)
+    else:
+        raise UblError(f"{label} has no net amount (LineExtensionAmount)")
+    return UblLine(
+        line_id=line_id or str(index),
+        amount=-document_amount if sign < 0 else document_amount,
+        document_amount=document_amount,
+        unspsc=unspsc,
+        order_line_reference=order_line_reference,
+        description=description or name,
+        quantity=quantity,
+        item_number=item_number,
+    )
+
+
+def _read(data: bytes, source: str, require_supplier_cvr: bool) -> UblDocument:
+    root = _parse_xml(data)
+    kind = _ROOTS.get(root.tag)
+    if kind is None:
+        local = etree.QName(root).localname if isinstance(root.tag, str) else "?"
+        if local in ("Invoice", "CreditNote", "Order"):
+            raise UblError(
+                f"the root element {local} is not in the UBL namespace ({etree.QName(root).namespace or 'none'})"
+            )
+        raise UblError(f"not an invoice, credit note or order (root element: {local})")
+    customization = _X_CUSTOMIZATION(root)
+    fmt = _document_format(kind, customization)
+
+    number = _X_ID(root)
+    if not number:
+        raise UblError(f"the {kind.replace('_', ' ')} has no number (cbc:ID)")
+    issue_text = _X_ISSUE_DATE(root)
+    try:
+        issue_date = date.fromisoformat(issue_text[:10])
+    except ValueError:
+        raise UblError(
+            f"the issue date (cbc:IssueDate) is missing or not a date: {issue_text!r}"
+        ) from None
+
+    if kind == "order":
+        parties, customers = _X_SELLER_SUPPLIER(root), _X_BUYER_CUSTOMER(root)
+    else:
+        parties, customers = _X_ACCOUNTING_SUPPLIER(root), _X_ACCOUNTING_CUSTOMER(root)
+        if not parties:
+            raise UblError("the document has no supplier party (AccountingSupplierParty)")
+    supplier = parties[0] if parties else None
+    customer = customers[0] if customers else None
+    cvrs, invalid = _party_cvrs(supplier)
+    if require_supplier_cvr and not cvrs and kind != "order":
+        family = "Peppol" if fmt.startswith("PEPPOL") else "OIOUBL"
+        if invalid:
+            raise UblError(
+                f"the supplier party's CVR {invalid[0]!r} is not 8 digits ({family} document); "
+                "cannot attribute it to a supplier"
+            )
+        raise UblError(
+            f"the supplier party names no Danish CVR ({family} document); cannot attribute it to a supplier"
+        )
+
+    order_reference = None
+    billing_reference = None
+    agreement = None
+    if kind == "order":
+        agreement = _X_CONTRACT(root) or None
+    else:
+        raw_reference = _X_ORDER_REFERENCE(root)
+        order_reference = raw_reference if normalise_order_number(raw_reference) else None
+        if kind == "credit_note":
+            billing_reference = _X_BILLING_REFERENCE(root) or None
+
+    sign = -1 if kind == "credit_note" else 1
+    line_elements = _X_LINES[kind](root)
+    if not line_elements:
+        raise UblError(f"the {kind.replace('_', ' ')} has no lines")
+    lines = tuple(_read_line(el, i, sign, kind) for i, el in enumerate(line_elements, start=1))
+
+    currency = _X_CURRENCY(root) or _X_FIRST_LINE_CURRENCY(root).strip() or "DKK"
+    return UblDocument(
+        format=fmt,
+        document_type=kind,
+        id=number,
+        issue_date=issue_date,
+        supplier_cvr=cvrs[0] if cvrs else None,
+        supplier_cvrs=cvrs,
+        supplier_name=_party_name(supplier),
+        buyer_gln=_party_gln(customer),
+        order_reference=order_reference,
+        billing_reference=billing_reference,
+        currency=currency.upper(),
+        lines=lines,
+        customization_id=customization,
+        agreement_number=agreement,
+        source=source,
+    )
+
+
+def read_document(data: bytes, source: str = "") -> UblDocument:
+    """Read one e-invoice, credit note or e-order as the pipeline uses it.
+
+    Raises UblError(reason) when the file is not a usable document, including an invoice or credit note whose
+    supplier names no Danish CVR (the pipeline quarantines it with that reason). An order without a CVR is kept.
+    """
+    return _read(data, source, require_supplier_cvr=True)
+
+
+def parse_document(data: bytes, source: str = "") -> UblDocument:
+    """Like `read_document` but keeps an invoice whose supplier names no Danish CVR (supplier_cvr None).
+
+    For looking at such a document (tests, debugging); the pipeline uses `read_document`."""
+    return _read(data, source, require_supplier_cvr=False)
+
+
+def read_file(path: Path | str) -> UblDocument:
+    """`read_document` of a file; an unreadable file is a UblError too."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UblError(f"the file cannot be read: {exc.strerror or exc}") from None
+    return read_document(data, str(path))
+
+
+# ----------------------------------------------------------------------------------------- inspect JSON
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(_TWO_PLACES, ROUND_HALF_UP))
+
+
+def _plain(value: Decimal | None) -> str | None:
+    """A decimal as canonical text: '.' decimals, no exponent, at least two decimals when it has at most two."""
+    if value is None:
+        return None
+    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
+        value = value.quantize(_TWO_PLACES)
+    return format(value, "f")
+
+
+def to_inspect_json(doc: UblDocument) -> dict:
+    """The document as `ehandel inspect` prints it (DATA_CONTRACT.md): JSON-ready, amounts as 2-decimal strings."""
+    return {
+        "format": doc.format,
+        "document_type": doc.document_type,
+        "id": doc.id,
+        "issue_date": doc.issue_date.isoformat(),
+        "supplier_cvr": doc.supplier_cvr,
+        "supplier_cvrs": list(doc.supplier_cvrs),
+        "supplier_name": doc.supplier_name,
+        "buyer_gln": doc.buyer_gln,
+        "order_reference": doc.order_reference,
+        "billing_reference": doc.billing_reference,
+        "currency": doc.currency,
+        "net_amount": _money(doc.net_amount),
+        "line_count": doc.line_count,
+        "lines": [
+            {
+                "line_id": line.line_id,
+                "amount": _money(line.amount),
+                "unspsc": line.unspsc,
+                "order_line_reference": line.order_line_reference,
+                "description": line.description,
+                "quantity": None if line.quantity is None else format(line.quantity, "f"),
+                "item_number": line.item_number,
+            }
+            for line in doc.lines
+        ],
+    }
+
+
+def inspect_file(path: Path | str) -> tuple[str, int]:
+    """(JSON text, exit code) for `ehandel inspect FILE`: the document and 0, or {"error": reason} and 1."""
+    try:
+        doc = read_file(path)
+    except UblError as exc:
+        return json.dumps({"error": exc.reason}, ensure_ascii=False), 1
+    return json.dumps(to_inspect_json(doc), ensure_ascii=False, indent=2), 0
+
+
+# ------------------------------------------------------------------------------------ canonical raw rows
+
+
+def invoice_line_rows(doc: UblDocument, file_id: str) -> list[dict]:
+    """The raw ingest rows of an invoice or credit note, in the CSV reader's canonical columns (text values).
+
+    `beloeb` keeps the sign as written in the document; staging makes credit-note lines negative."""
+    if doc.document_type == "order":
+        raise ValueError(f"{doc.id} is an order: use order_line_rows")
+    common = {
+        "file_id": file_id,
+        "kommunekode": None,  # the delivery folder decides
+        "fakturanummer": doc.id,
+        "dokumenttype": "Kreditnota" if doc.document_type == "credit_note" else "Faktura",
+        "fakturadato": doc.issue_date.isoformat(),
+        "leverandoer_cvr": doc.supplier_cvr,
+        "leverandoer_navn": doc.supplier_name,
+        "ean": doc.buyer_gln,
+        "ordrenummer": doc.order_reference,
+        "krediteret_fakturanummer": doc.billing_reference,
+        "art": None,  # not in e-invoices: the finance system adds it
+        "valuta": doc.currency,
+    }
+    return [
+        {
+            **common,
+            "record_number": number,
+            "leverandoer_cvrs": list(doc.supplier_cvrs),
+            "linjenummer": line.line_id,
+            "varebeskrivelse": line.description,
+            "unspsc": line.unspsc,
+            "beloeb": _plain(line.document_amount),
+        }
+        for number, line in enumerate(doc.lines, start=1)
+    ]
+
+
+def order_line_rows(doc: UblDocument, file_id: str) -> list[dict]:
+    """The raw ingest rows of an e-order, in the CSV reader's canonical order columns (text values)."""
+    if doc.document_type != "order":
+        raise ValueError(f"{doc.id} is not an order: use invoice_line_rows")
+    return [
+        {
+            "file_id": file_id,
+            "record_number": number,
+            "kommunekode": None,
+            "ordrenummer": doc.id,
+            "ordrelinje": line.line_id,
+            "ordredato": doc.issue_date.isoformat(),
+            "leverandoer_cvr": doc.supplier_cvr,
+            "leverandoer_cvrs": list(doc.supplier_cvrs),
+            "leverandoer_navn": doc.supplier_name,
+            "varenummer": line.item_number,
+            "varebeskrivelse": line.description,
+            "unspsc": line.unspsc,
+            "antal": _plain(line.quantity),
+            "beloeb": _plain(line.document_amount),
+            "ordretype": "e-ordre",
+            "aftalenummer": doc.agreement_number,
+        }
+        for number, line in enumerate(doc.lines, start=1)
+    ]
+
+
+# ----------------------------------------------------------------------------------------- batch parsing
+
+ParseResult = tuple[Path, str, UblDocument | UblError]
+
+
+def _parse_one(path: Path) -> ParseResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return path, "", UblError(f"the file cannot be read: {exc.strerror or exc}")
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return path, digest, read_document(data, str(path))
+    except UblError as exc:
+        return path, digest, exc
+
+
+def _parse_chunk(paths: list[Path]) -> list[ParseResult]:
+    return [_parse_one(path) for path in paths]
+
+
+def parse_files(
+    paths: Iterable[Path | str], processes: int = 2, chunk_size: int = 256
+) -> Iterator[ParseResult]:
+    """Yield (path, sha256 of the file's bytes, UblDocument or UblError) for every path, in input order.
+
+    Chunks of `chunk_size` files go to a pool of `processes` worker processes, with a bounded number of chunks in
+    flight so memory stays flat however many files there are. Small batches (or processes <= 1) are read in this
+    process, where starting a pool would cost more than it saves.
+    """
+    items = [Path(p) for p in paths]
+    if processes <= 1 or len(items) <= chunk_size:
+        for path in items:
+            yield _parse_one(path)
+        return
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    in_flight: deque[Future[list[ParseResult]]] = deque()
+    max_in_flight = processes * 3
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        next_chunk = 0
+        while next_chunk < len(chunks) or in_flight:
+            while next_chunk < len(chunks) and len(in_flight) < max_in_flight:
+                in_flight.append(pool.submit(_parse_chunk, chunks[next_chunk]))
+                next_chunk += 1
+            yield from in_flight.popleft().result()
+
+
+def default_processes() -> int:
+    """Worker processes for `parse_files`: the machine's cores, at least 1."""
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,99 @@
+"""The `ehandel` command line (DATA_CONTRACT.md): run, generate, inspect."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="E-handel i tal: the national pipeline.")
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: data/ of the project, or $EHANDEL_DATA_DIR)."),
+]
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME as an absolute path holding (a link to) the project's dagster.yaml."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and home == DAGSTER_HOME.resolve():
+        config.symlink_to(PROJECT_ROOT / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def fail(message: str) -> None:
+    typer.echo(f"ehandel: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def parse_years(text: str) -> list[int]:
+    """'2021' or '2017-2022'."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            if last < first:
+                raise ValueError
+            return list(range(first, last + 1))
+        return [int(text)]
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a year or a range of years such as 2017-2022") from None
+
+
+@app.command()
+def run(data_dir: DataDirOption = None) -> None:
+    """Materialise every asset for the data directory (an in-process Dagster run)."""
+    paths = DataDir.resolve(data_dir)
+    if not paths.raw.is_dir():
+        fail(f"no raw/ folder in {paths.root}: run `ehandel generate --data-dir {paths.root}` or deliver files")
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        if failures and failures[0].step_failure_data:
+            error = failures[0].step_failure_data.error
+            message = error.message.strip().splitlines()[-1] if error else "unknown error"
+            fail(f"step {failures[0].step_key} failed: {message}")
+        fail("the run failed (see the Dagster UI: make dev)")
+    typer.echo(f"Report: {paths.reports / 'index.html'}")
+
+
+@app.command()
+def generate(
+    data_dir: DataDirOption = None,
+    scale: Annotated[float, typer.Option(help="1.0 = the national volume (~78 M invoice lines a year).")] = 0.02,
+    years: Annotated[str, typer.Option(help="A year or a range, e.g. 2021 or 2017-2022.")] = "2017-2022",
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 2021,
+) -> None:
+    """Write a deterministic synthetic national data set in the raw layout."""
+    from synthetic import generate as generate_data_set
+
+    paths = DataDir.resolve(data_dir)
+    summary = generate_data_set(paths.root, scale=scale, years=parse_years(years), seed=seed)
+    typer.echo(f"Generated into {paths.raw}: {summary}")
+
+
+@app.command()
+def inspect(file: Annotated[Path, typer.Argument(exists=False, help="An OIOUBL or Peppol XML document.")]) -> None:
+    """Print an XML document as the pipeline reads it, as JSON."""
+    from assets.readers.ubl import inspect_file
+
+    text, code = inspect_file(file)
+    typer.echo(text)
+    raise typer.Exit(code)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

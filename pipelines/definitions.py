@@ -1,0 +1,30 @@
+"""The one Dagster Definitions of ehandel, built explicitly."""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from assets.ingest import ingest_raw
+from assets.publish import published_marts, site
+from assets.reference import reference_tables
+from assets.sql_assets import build_sql_assets
+from pipelines.resources import Warehouse
+from pipelines.settings import DataDir
+
+LAYER_GROUPS = ("reference", "ingest", "staging", "intermediate", "marts", "reports")
+
+refresh_job = define_asset_job(
+    name="refresh_warehouse",
+    selection=AssetSelection.groups(*LAYER_GROUPS),
+    description="Load what is new in raw/, rebuild the marts, publish the Parquet marts and the reports.",
+)
+
+
+def build_definitions(data_dir: str | None = None) -> Definitions:
+    return Definitions(
+        assets=[reference_tables, ingest_raw, *build_sql_assets(), published_marts, site],
+        jobs=[refresh_job],
+        resources={"warehouse": Warehouse(data_dir=str(DataDir.resolve(data_dir).root))},
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,262 @@
+"""Every Plotly figure of the reports, built from plain lists (the reshaping happens in ``render``).
+
+Figures use the Okabe-Ito palette (colour-blind safe), Danish separators and Danish labels; hover texts are
+pre-formatted by ``reports.formatting``. Category, industry and municipality names are HTML-escaped before
+they reach Plotly, which interprets a few tags in labels: a name like ``<script>`` is shown as text.
+``to_payload`` serialises a figure for the page: compact JSON, no template, safe inside a <script> tag.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from reports import formatting as fmt
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#8C8C8C",
+}
+SERIES_COLOURS = [
+    OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")
+]
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+Number = float | int | None
+
+
+def _label(name: object) -> str:
+    return html.escape(fmt.text(name), quote=False)
+
+
+def _layout(height: int, **extra) -> dict:
+    layout = {
+        "template": "none",
+        "separators": ",.",
+        "height": height,
+        "font": {"family": FONT, "size": 13, "color": "#1b1f24"},
+        "margin": {"l": 10, "r": 20, "t": 30, "b": 40},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "hoverlabel": {"font": {"family": FONT}},
+        "xaxis": {"automargin": True, "gridcolor": "#e3e6ea", "zeroline": False},
+        "yaxis": {"automargin": True, "gridcolor": "#e3e6ea", "zeroline": False},
+    }
+    layout.update(extra)
+    return layout
+
+
+def _none_if_missing(values: Sequence[Number]) -> list[Number]:
+    return [None if fmt._missing(v) else v for v in values]
+
+
+def ranking(
+    names: Sequence[str], shares: Sequence[Number], highlight: Sequence[bool], axis_title: str
+) -> go.Figure:
+    """Horizontal bars, highest share on top; highlighted municipalities in orange."""
+    colours = [OKABE_ITO["orange"] if h else OKABE_ITO["blue"] for h in highlight]
+    labels = [_label(n) for n in names]
+    fig = go.Figure(
+        go.Bar(
+            x=_none_if_missing(shares),
+            y=labels,
+            orientation="h",
+            marker={"color": colours},
+            text=[fmt.percent(s) for s in shares],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        ),
+        layout=_layout(
+            max(260, 17 * len(names) + 70),
+            showlegend=False,
+            bargap=0.25,
+            xaxis={"tickformat": ".0%", "title": {"text": axis_title}, "gridcolor": "#e3e6ea",
+                   "automargin": True, "side": "top"},
+            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
+            margin={"l": 10, "r": 50, "t": 50, "b": 10},
+        ),
+    )
+    return fig
+
+
+def development(
+    series: Sequence[tuple[str, Sequence[int], Sequence[Number]]],
+    axis_title: str,
+    dashed: Sequence[str] = (),
+    target: float | None = None,
+    target_label: str = "",
+) -> go.Figure:
+    """One line per named series over the years (shares as fractions); optional horizontal target."""
+    fig = go.Figure(layout=_layout(380))
+    for i, (name, years, values) in enumerate(series):
+        fig.add_trace(
+            go.Scatter(
+                x=[str(y) for y in years],  # years as categories, never as a continuous axis
+                y=_none_if_missing(values),
+                name=_label(name),
+                mode="lines+markers",
+                line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3,
+                      "dash": "dash" if name in dashed else "solid"},
+                marker={"size": 8},
+                text=[fmt.percent(v) for v in values],
+                hovertemplate="%{fullData.name} %{x}: %{text}<extra></extra>",
+                connectgaps=False,
+            )
+        )
+    if target is not None:
+        fig.add_hline(
+            y=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2},
+            annotation_text=_label(target_label), annotation_position="top left",
+        )
+    fig.update_layout(
+        yaxis={"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
+               "gridcolor": "#e3e6ea", "automargin": True},
+        xaxis={"type": "category", "automargin": True},
+        margin={"l": 10, "r": 20, "t": 50, "b": 40},
+    )
+    return fig
+
+
+def grouped_shares(
+    groups: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]], axis_title: str
+) -> go.Figure:
+    """Grouped vertical bars of shares: e.g. the municipality against region, size peers and the nation."""
+    fig = go.Figure(layout=_layout(360, barmode="group", bargap=0.3))
+    for i, (name, values) in enumerate(series):
+        fig.add_trace(
+            go.Bar(
+                x=[_label(g) for g in groups],
+                y=_none_if_missing(values),
+                name=_label(name),
+                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+                text=[fmt.percent(v) for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{x}, %{fullData.name}: %{text}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        yaxis={"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
+               "gridcolor": "#e3e6ea", "automargin": True},
+        margin={"l": 10, "r": 20, "t": 50, "b": 40},
+    )
+    return fig
+
+
+def amounts(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]], axis_title: str
+) -> go.Figure:
+    """Horizontal grouped bars of kr. per label (categories, industries); a suppressed cell is a gap."""
+    fig = go.Figure(layout=_layout(max(260, 34 * len(labels) * max(1, len(series)) // 2 + 90),
+                                   barmode="group", bargap=0.25))
+    for i, (name, values) in enumerate(series):
+        fig.add_trace(
+            go.Bar(
+                x=_none_if_missing(values),
+                y=[_label(lab) for lab in labels],
+                orientation="h",
+                name=_label(name),
+                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+                text=[fmt.kr_short(v) for v in values],
+                hovertemplate="%{y}, %{fullData.name}: %{text}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis={"title": {"text": axis_title}, "gridcolor": "#e3e6ea", "automargin": True,
+               "tickformat": "~s", "side": "top"},
+        yaxis={"autorange": "reversed", "automargin": True},
+        margin={"l": 10, "r": 20, "t": 70, "b": 10},
+        legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
+    )
+    return fig
+
+
+def channels(labels: Sequence[str], purchases: Sequence[Number], rates: Sequence[Number]) -> go.Figure:
+    """Purchases by ordering channel, with the transaction cost per purchase in the label."""
+    colours = [OKABE_ITO["green"], OKABE_ITO["sky"], OKABE_ITO["orange"], OKABE_ITO["vermillion"]]
+    fig = go.Figure(
+        go.Bar(
+            x=[f"{_label(lab)}<br>({fmt.kr(r)} pr. indkøb)" for lab, r in zip(labels, rates, strict=True)],
+            y=_none_if_missing(purchases),
+            marker={"color": colours[: len(labels)]},
+            text=[fmt.integer(p) for p in purchases],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{text} indkøb<extra></extra>",
+        ),
+        layout=_layout(
+            340, showlegend=False,
+            yaxis={"title": {"text": "Antal indkøb"}, "gridcolor": "#e3e6ea", "automargin": True,
+                   "tickformat": ",d", "rangemode": "tozero"},
+            margin={"l": 10, "r": 20, "t": 40, "b": 40},
+        ),
+    )
+    return fig
+
+
+def target_bars(
+    names: Sequence[str], rates: Sequence[Number], target: float, target_label: str,
+    highlight: Sequence[bool] | None = None, axis_title: str = "",
+) -> go.Figure:
+    """Horizontal bars of a rate per name with a vertical target line (fakturamatch vs 80%)."""
+    highlight = highlight or [False] * len(names)
+    colours = [
+        OKABE_ITO["orange"] if h else (OKABE_ITO["green"] if (r or 0) >= target else OKABE_ITO["sky"])
+        for r, h in zip(rates, highlight, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=_none_if_missing(rates),
+            y=[_label(n) for n in names],
+            orientation="h",
+            marker={"color": colours},
+            text=[fmt.percent(r) for r in rates],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        ),
+        layout=_layout(
+            max(220, 17 * len(names) + 80), showlegend=False, bargap=0.25,
+            xaxis={"tickformat": ".0%", "range": [0, 1.08], "title": {"text": axis_title},
+                   "gridcolor": "#e3e6ea", "side": "top", "automargin": True},
+            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
+            margin={"l": 10, "r": 50, "t": 60, "b": 10},
+        ),
+    )
+    fig.add_vline(
+        x=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2},
+        annotation_text=_label(target_label), annotation_position="bottom right",
+    )
+    return fig
+
+
+def to_payload(fig: go.Figure) -> str:
+    """Compact JSON of the figure, safe to place inside <script type="application/json">."""
+    spec = fig.to_plotly_json()
+    spec["layout"].pop("template", None)
+    text = json.dumps(
+        {"data": spec["data"], "layout": spec["layout"]},
+        separators=(",", ":"), ensure_ascii=False, default=_json_default,
+    )
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "__float__"):
+        return float(value)  # type: ignore[arg-type]
+    raise TypeError(f"cannot serialise {type(value).__name__} in a figure")

@@ -1,0 +1,128 @@
+"""Danish number formats for everything the reports publish: the one place a number becomes text.
+
+Registered as Jinja filters by ``reports.render`` and used by the figure builders for labels, so a figure
+reads the same in a tile, a chart, a table and a download. A missing value (None/NaN) is shown as "–".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+
+LOCALE = "da_DK"
+DASH = "–"  # shown for a missing or suppressed figure
+_KOMMUNEKODE = re.compile(r"^[0-9]{4}$")
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def number(value: Any, decimals: int = 0) -> str:
+    """1196000 -> '1.196.000'; 2.45, 1 -> '2,5'."""
+    if _missing(value):
+        return DASH
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(_num(value), format=pattern, locale=LOCALE)
+
+
+def integer(value: Any) -> str:
+    """A count: 1196000 -> '1.196.000'."""
+    return number(value, 0)
+
+
+def percent(value: Any, decimals: int = 1) -> str:
+    """A share given as a fraction: 0.127 -> '12,7%' (one decimal, METHODS 10)."""
+    if _missing(value):
+        return DASH
+    return number(_num(value) * 100, decimals) + "%"
+
+
+def signed_percent(value: Any) -> str:
+    """A growth rate with its sign: 0.046 -> '+4,6%', -0.021 -> '-2,1%'."""
+    if _missing(value):
+        return DASH
+    text = percent(value)
+    return text if text.startswith("-") or _num(value) == 0 else "+" + text
+
+
+def points(value: Any) -> str:
+    """A difference of two shares in percentage points: 0.014 -> '+1,4 pct.-point'."""
+    if _missing(value):
+        return DASH
+    text = number(_num(value) * 100, 1)
+    sign = "" if text.startswith("-") or _num(value) == 0 else "+"
+    return f"{sign}{text} pct.-point"
+
+
+def kr(value: Any) -> str:
+    """An amount in whole kroner: 325 -> '325 kr.', 1234567.8 -> '1.234.568 kr.'."""
+    if _missing(value):
+        return DASH
+    return number(value, 0) + " kr."
+
+
+def kr_short(value: Any) -> str:
+    """An amount for a headline: 2.4e9 -> '2,4 mia. kr.', 3.2e6 -> '3,2 mio. kr.', below that in kr."""
+    if _missing(value):
+        return DASH
+    amount = _num(value)
+    if abs(amount) >= 1e9:
+        return number(amount / 1e9, 1) + " mia. kr."
+    if abs(amount) >= 1e6:
+        return number(amount / 1e6, 1) + " mio. kr."
+    return kr(amount)
+
+
+def text(value: Any) -> str:
+    """Text as it is (escaping is Jinja's job); a missing value as '–'."""
+    return DASH if _missing(value) else str(value)
+
+
+FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "text": text,
+    "int": integer,
+    "pct": percent,
+    "signed_pct": signed_percent,
+    "points": points,
+    "kr": kr,
+    "kr_short": kr_short,
+    "year": lambda value: DASH if _missing(value) else str(int(value)),
+}
+
+
+def fmt(value: Any, kind: str) -> str:
+    """Format by column kind (the kinds of ``FORMATTERS``); used by the table macro."""
+    return FORMATTERS[kind](value)
+
+
+def kommunekode(value: Any) -> str:
+    """A validated 4-digit kommunekode, safe to build a file name from."""
+    code = str(value)
+    if not _KOMMUNEKODE.match(code):
+        raise ValueError(f"kommunekode {value!r} is not 4 digits; refusing to build a file name from it")
+    return code
+
+
+JINJA_FILTERS: dict[str, Callable[..., str]] = {
+    "number": number,
+    "integer": integer,
+    "percent": percent,
+    "signed_percent": signed_percent,
+    "points": points,
+    "kr": kr,
+    "kr_short": kr_short,
+    "dash": text,
+    "fmt": fmt,
+}

@@ -1,0 +1,77 @@
+-- ingest.invoice_lines: one row per delivered invoice / credit-note line (CSV row or XML line), typed and
+-- normalised, with `reject_reason` saying in words why a row cannot be used (null when it can).
+-- Appended one delivered file at a time from the temporary view `landed_invoice_rows` (all text, canonical
+-- column names of DATA_CONTRACT), so a file is parsed once, when it arrives.
+with landed as (
+    select
+        *,
+        normalise_kommunekode(kommunekode) as row_kommunekode,
+        normalise_document_type(dokumenttype) as document_type,
+        nullif(trim(fakturanummer), '') as document_number,
+        parse_date(fakturadato) as issue_date,
+        parse_cvr(leverandoer_cvr) as supplier_cvr,
+        parse_amount(beloeb) as amount,
+        upper(coalesce(nullif(trim(valuta), ''), 'DKK')) as currency
+    from landed_invoice_rows
+),
+
+checked as (
+    select
+        *,
+        nullif(concat_ws('; ',
+            case when nullif(trim(kommunekode), '') is not null and row_kommunekode is null
+                then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
+            case when row_kommunekode <> folder_kommunekode
+                then 'kommunekode ' || row_kommunekode || ' in the row disagrees with the delivery folder '
+                    || folder_kommunekode end,
+            case when document_number is null then 'missing fakturanummer (the document number)' end,
+            case when document_type is null
+                then 'dokumenttype ''' || coalesce(trim(dokumenttype), '') || ''' is neither Faktura nor Kreditnota' end,
+            case when issue_date is null
+                then 'fakturadato ''' || coalesce(trim(fakturadato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)' end,
+            case when supplier_cvr is null
+                then 'leverandoer_cvr ''' || coalesce(trim(leverandoer_cvr), '') || ''' is not an 8-digit CVR number' end,
+            case when nullif(trim(linjenummer), '') is null then 'missing linjenummer (the line number)' end,
+            case when amount is null
+                then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)' end,
+            case when currency <> 'DKK'
+                then 'currency ' || currency || ': no exchange rate to DKK is known, so the amount cannot be counted' end
+        ), '') as reject_reason
+    from landed
+),
+
+final as (
+    select
+        file_id,
+        record_number,
+        source_format,
+        folder_kommunekode as kommunekode,
+        document_type,
+        document_number,
+        issue_date,
+        cast(year(issue_date) as integer) as year,
+        supplier_cvr,
+        case
+            when leverandoer_cvrs is not null and len(leverandoer_cvrs) > 0 then leverandoer_cvrs
+            when supplier_cvr is not null then [supplier_cvr]
+            else []
+        end as supplier_cvrs,
+        nullif(trim(leverandoer_navn), '') as supplier_name,
+        nullif(trim(ean), '') as buyer_gln,
+        nullif(trim(ordrenummer), '') as order_number,
+        normalise_order_number(ordrenummer) as order_number_norm,
+        case when document_type = 'credit_note' then nullif(trim(krediteret_fakturanummer), '') end
+            as credited_document_number,
+        trim(linjenummer) as line_id,
+        varebeskrivelse as description,
+        normalise_unspsc(unspsc) as unspsc,
+        left(normalise_unspsc(unspsc), 2) as unspsc_segment,
+        normalise_art(art) as art,
+        cast(case when document_type = 'credit_note' then -abs(amount) else amount end as decimal(18, 2)) as amount_kr,
+        currency,
+        reject_reason,
+        case when reject_reason is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,72 @@
+-- ingest.order_lines: one row per delivered order line (CSV row or XML order line), typed and normalised,
+-- with `reject_reason` in words (null when usable). Appended one file at a time from `landed_order_rows`.
+with landed as (
+    select
+        *,
+        normalise_kommunekode(kommunekode) as row_kommunekode,
+        nullif(trim(ordrenummer), '') as order_number,
+        normalise_order_number(ordrenummer) as order_number_norm,
+        parse_date(ordredato) as order_date,
+        parse_cvr(leverandoer_cvr) as supplier_cvr,
+        parse_amount(beloeb) as amount,
+        normalise_order_type(ordretype) as order_type
+    from landed_order_rows
+),
+
+checked as (
+    select
+        *,
+        nullif(concat_ws('; ',
+            case when nullif(trim(kommunekode), '') is not null and row_kommunekode is null
+                then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
+            case when row_kommunekode <> folder_kommunekode
+                then 'kommunekode ' || row_kommunekode || ' in the row disagrees with the delivery folder '
+                    || folder_kommunekode end,
+            case when order_number_norm is null
+                then 'ordrenummer ''' || coalesce(trim(ordrenummer), '') || ''' is not an order number' end,
+            case when nullif(trim(ordrelinje), '') is null then 'missing ordrelinje (the order line number)' end,
+            case when order_date is null
+                then 'ordredato ''' || coalesce(trim(ordredato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)' end,
+            -- An XML order may name no Danish supplier CVR (it then matches on the order number alone);
+            -- a CSV order line must name one.
+            case when supplier_cvr is null and (source_format = 'csv' or nullif(trim(leverandoer_cvr), '') is not null)
+                then 'leverandoer_cvr ''' || coalesce(trim(leverandoer_cvr), '') || ''' is not an 8-digit CVR number' end,
+            case when amount is null
+                then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)' end,
+            case when order_type is null
+                then 'ordretype ''' || trim(ordretype) || ''' is not katalog, punchout, fritekst or e-ordre' end
+        ), '') as reject_reason
+    from landed
+),
+
+final as (
+    select
+        file_id,
+        record_number,
+        source_format,
+        folder_kommunekode as kommunekode,
+        order_number,
+        order_number_norm,
+        trim(ordrelinje) as order_line_id,
+        order_date,
+        cast(year(order_date) as integer) as year,
+        supplier_cvr,
+        case
+            when leverandoer_cvrs is not null then leverandoer_cvrs
+            when supplier_cvr is not null then [supplier_cvr]
+            else []
+        end as supplier_cvrs,
+        nullif(trim(leverandoer_navn), '') as supplier_name,
+        nullif(trim(varenummer), '') as item_number,
+        varebeskrivelse as description,
+        normalise_unspsc(unspsc) as unspsc,
+        try_cast(decimal_amount_text(clean_amount_text(antal)) as decimal(18, 3)) as quantity,
+        amount as amount_kr,
+        order_type,
+        nullif(trim(aftalenummer), '') as agreement_number,
+        reject_reason,
+        case when reject_reason is not null then raw_record end as raw_record
+    from checked
+)
+
+select * from final

@@ -1,0 +1,105 @@
+-- Grain: one row per line of a de-duplicated invoice or credit-note document: (document_id, line_id).
+-- Implements METHODS 1 (only the winning copy's lines survive; the same line_id twice in that copy counts
+-- once, the first record wins), METHODS 2 (scope class: goods / not_goods / unclassified) and METHODS 3
+-- (purchase category). Amounts are as staged: DECIMAL(18,2), credit-note lines already negative.
+-- line_copies > 1 marks a line delivered more than once in the winning file (see int_duplicate_lines).
+with invoice_lines as (
+    select * from staging.stg_invoice_lines
+),
+
+winning_copies as (
+    select
+        document_id,
+        file_id,
+        kommunekode,
+        supplier_cvr,
+        document_type,
+        document_number,
+        issue_date
+    from intermediate.int_invoice_document_copies
+    where is_winning_copy
+),
+
+kept_lines as (
+    select
+        winning_copies.document_id,
+        invoice_lines.*,
+        count(*) over document_line as line_copies
+    from invoice_lines
+    inner join winning_copies
+        on invoice_lines.file_id = winning_copies.file_id
+        and invoice_lines.kommunekode = winning_copies.kommunekode
+        and invoice_lines.supplier_cvr is not distinct from winning_copies.supplier_cvr
+        and invoice_lines.document_type = winning_copies.document_type
+        and invoice_lines.document_number = winning_copies.document_number
+        and invoice_lines.issue_date = winning_copies.issue_date
+    window document_line as (
+        partition by winning_copies.document_id, coalesce(invoice_lines.line_id, '#' || invoice_lines.record_number)
+    )
+    qualify row_number() over (
+        partition by winning_copies.document_id, coalesce(invoice_lines.line_id, '#' || invoice_lines.record_number)
+        order by invoice_lines.record_number
+    ) = 1
+),
+
+arts as (
+    select art, varekoeb from reference.kontoplan_arter
+),
+
+segments as (
+    select segment, indkoebskategori, varekoeb from reference.unspsc_segmenter
+),
+
+classified as (
+    select
+        kept_lines.*,
+        -- METHODS 2: a known art decides; else a known UNSPSC segment decides; else unclassified.
+        case
+            when arts.art is not null and arts.varekoeb = 'ja' then 'goods'
+            when arts.art is not null then 'not_goods'
+            when segments.varekoeb = 'ja' then 'goods'
+            when segments.segment is not null then 'not_goods'
+            else 'unclassified'
+        end as scope_class,
+        -- METHODS 3: the UNSPSC segment's category; with no usable UNSPSC, the goods art's.
+        coalesce(
+            segments.indkoebskategori,
+            case arts.art
+                when '2.2' then 'Fødevarer'
+                when '2.3' then 'Brændstof og energi'
+                when '2.7' then 'Øvrige varer'
+                when '2.9' then 'Øvrige varer'
+            end
+        ) as category
+    from kept_lines
+    left join arts on kept_lines.art = arts.art
+    left join segments on kept_lines.unspsc_segment = segments.segment
+),
+
+final as (
+    select
+        document_id,
+        file_id,
+        record_number,
+        source_format,
+        source_file,
+        kommunekode,
+        document_type,
+        document_number,
+        issue_date,
+        year,
+        supplier_cvr,
+        supplier_cvrs,
+        order_number_norm,
+        credited_document_number,
+        line_id,
+        unspsc_segment,
+        art,
+        amount_kr,
+        scope_class,
+        category,
+        line_copies
+    from classified
+)
+
+select * from final

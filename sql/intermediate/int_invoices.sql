@@ -1,0 +1,85 @@
+-- Grain: one row per de-duplicated invoice or credit-note document (document_id), with everything the marts
+-- count: purchase (METHODS 4), e-handel (METHODS 5, credit notes through their own order number or the
+-- invoice they credit), fritekst, fakturamatch (METHODS 7, invoices only) and the supplier's DB07
+-- hovedgruppe (METHODS 6; a CVR missing from the register, or a branchekode whose first two digits are not
+-- a DB07 hovedgruppe, is industry '00' "Ukendt branche").
+with documents as (
+    select * from intermediate.int_invoice_documents
+),
+
+matches as (
+    select * from intermediate.int_invoice_order_matches
+),
+
+credit_notes as (
+    select document_id, kommunekode, credited_document_number, supplier_cvrs
+    from documents
+    where document_type = 'credit_note' and credited_document_number is not null
+),
+
+ehandel_invoices as (
+    select documents.document_id, documents.kommunekode, documents.document_number, documents.supplier_cvrs
+    from documents
+    inner join matches on documents.document_id = matches.document_id
+    where documents.document_type = 'invoice'
+),
+
+-- METHODS 5: a credit note crediting an e-handel invoice of the same municipality and supplier is e-handel
+credited_ehandel as (
+    select distinct credit_notes.document_id
+    from credit_notes
+    inner join ehandel_invoices
+        on credit_notes.kommunekode = ehandel_invoices.kommunekode
+        and credit_notes.credited_document_number = ehandel_invoices.document_number
+    where list_has_any(credit_notes.supplier_cvrs, ehandel_invoices.supplier_cvrs)
+),
+
+suppliers as (
+    select cvr, min(branchekode) as branchekode
+    from reference.leverandoerer
+    group by cvr
+),
+
+industries as (
+    select hovedgruppe, titel from reference.db07_hovedgrupper
+),
+
+final as (
+    select
+        documents.document_id,
+        documents.kommunekode,
+        documents.year,
+        documents.document_type,
+        documents.document_number,
+        documents.issue_date,
+        documents.supplier_cvr,
+        documents.supplier_cvrs,
+        documents.order_number_norm,
+        documents.credited_document_number,
+        documents.source_format,
+        documents.line_count,
+        documents.goods_lines,
+        documents.total_kr,
+        documents.goods_spend_kr,
+        documents.unclassified_spend_kr,
+        documents.is_purchase,
+        matches.matched_order_id,
+        matches.candidate_orders,
+        matches.order_total_kr,
+        case
+            when matches.document_id is not null then 'order_number'
+            when credited_ehandel.document_id is not null then 'credited_invoice'
+        end as ehandel_via,
+        matches.document_id is not null or credited_ehandel.document_id is not null as is_ehandel,
+        coalesce(matches.is_fritekst, false) as is_fritekst,
+        documents.document_type = 'invoice' and coalesce(matches.is_fakturamatch, false) as is_fakturamatch,
+        coalesce(industries.hovedgruppe, '00') as industry_code,
+        coalesce(industries.titel, 'Ukendt branche') as industry_name
+    from documents
+    left join matches on documents.document_id = matches.document_id
+    left join credited_ehandel on documents.document_id = credited_ehandel.document_id
+    left join suppliers on documents.supplier_cvr = suppliers.cvr
+    left join industries on left(suppliers.branchekode, 2) = industries.hovedgruppe
+)
+
+select * from final

@@ -1,0 +1,62 @@
+-- Grain: one row per line of a de-duplicated order: (order_id, order_line_id).
+-- Implements METHODS 1 for orders: only the winning copy's lines survive; the same order_line_id twice in
+-- that copy counts once (the first record wins). line_copies > 1 marks such a line (int_duplicate_lines).
+with order_lines as (
+    select * from staging.stg_order_lines
+),
+
+winning_copies as (
+    select
+        order_id,
+        file_id,
+        kommunekode,
+        supplier_cvr,
+        order_number_norm,
+        order_date
+    from intermediate.int_order_document_copies
+    where is_winning_copy
+),
+
+kept_lines as (
+    select
+        winning_copies.order_id,
+        order_lines.*,
+        count(*) over order_line as line_copies
+    from order_lines
+    inner join winning_copies
+        on order_lines.file_id = winning_copies.file_id
+        and order_lines.kommunekode = winning_copies.kommunekode
+        and order_lines.supplier_cvr is not distinct from winning_copies.supplier_cvr
+        and order_lines.order_number_norm = winning_copies.order_number_norm
+        and order_lines.order_date = winning_copies.order_date
+    window order_line as (
+        partition by winning_copies.order_id, coalesce(order_lines.order_line_id, '#' || order_lines.record_number)
+    )
+    qualify row_number() over (
+        partition by winning_copies.order_id, coalesce(order_lines.order_line_id, '#' || order_lines.record_number)
+        order by order_lines.record_number
+    ) = 1
+),
+
+final as (
+    select
+        order_id,
+        file_id,
+        record_number,
+        source_format,
+        source_file,
+        kommunekode,
+        order_number_norm,
+        order_date,
+        year,
+        supplier_cvr,
+        supplier_cvrs,
+        order_line_id,
+        amount_kr,
+        order_type,
+        agreement_number,
+        line_copies
+    from kept_lines
+)
+
+select * from final

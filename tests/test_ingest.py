@@ -1,0 +1,138 @@
+"""Ingest of delivered CSV files: dialects with no configuration, refused files and rows, incremental loading."""
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from assets import loading
+from pipelines.settings import DataDir
+from pipelines.warehouse import connect, load_static_reference
+
+HEADER = "Kommunekode;Fakturanummer;Dokumenttype;Fakturadato;Leverandør CVR;Linjenummer;Beløb;Art;Ordrenummer"
+
+
+def deliver(data: DataDir, relative: str, text: str, encoding: str = "utf-8", mtime: int | None = None) -> Path:
+    path = data.raw / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def ingest(data: DataDir):
+    with connect(data.warehouse) as con:
+        load_static_reference(con)
+        loading.scan_deliveries(con, data)
+        loading.forget_withdrawn_files(con)
+        loading.load_new_files(con, data, log=lambda _: None)
+        files = con.execute("select source_file, status, reason, rows_read from ingest.files order by 1").fetchall()
+        lines = con.execute("""
+            select document_number, line_id, amount_kr, reject_reason, kommunekode, supplier_cvr, issue_date
+            from ingest.invoice_lines order by file_id, record_number
+        """).fetchall()
+        rejected = con.execute("select record_index, reason from ingest.rejected_records").fetchall()
+    return files, lines, rejected
+
+
+@pytest.fixture
+def data(tmp_path) -> DataDir:
+    return DataDir.resolve(tmp_path / "data")
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "bom"),
+    [(";", "utf-8", False), (",", "utf-8", True), ("\t", "utf-8", False), (";", "cp1252", False), (";", "latin-1", False)],
+)
+def test_dialects_read_with_no_configuration(data, delimiter, encoding, bom):
+    name = "Købmand – Æble & Ø" if encoding == "cp1252" else "Købmand Æble & Ø"  # en dash only in cp1252
+    header = f"fakturanummer{delimiter}dokumenttype{delimiter}fakturadato{delimiter}leverandoer_cvr{delimiter}" \
+        f"leverandoer_navn{delimiter}linjenummer{delimiter}beloeb"
+    quote = '"' if delimiter == "," else ""  # a comma decimal in a comma-separated file must be quoted
+    rows = [
+        ["F1", "Faktura", "31-03-2021", "DK 1234 5678", name, "1", f"{quote}1.234,56{quote}"],
+        ["F1", "faktura", "31.03.2021", "12345678", name, "2", f"{quote}-12,50{quote}"],
+        ["K1", "KREDITNOTA", "01/04/2021", "12345678", name, "1", "100.00"],
+    ]
+    text = "\n".join([header, *(delimiter.join(r) for r in rows)]) + "\n"
+    path = deliver(data, "invoices/0159/x.csv", text, encoding)
+    if bom:
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    files, lines, _ = ingest(data)
+    assert files == [("invoices/0159/x.csv", "loaded", None, 3)]
+    assert [(doc, line, str(amount), reason) for doc, line, amount, reason, *_ in lines] == [
+        ("F1", "1", "1234.56", None), ("F1", "2", "-12.50", None), ("K1", "1", "-100.00", None),
+    ]  # fmt: skip
+    with connect(data.warehouse) as con:
+        assert con.execute("select distinct supplier_name from ingest.invoice_lines").fetchall() == [(name,)]
+
+
+def test_source_system_layout(data):
+    text = "Bilagsnummer;Bilagstype;Bilagsdato;Kreditor CVR;Bilagslinje;Beløb ekskl. moms;Artskonto\n" \
+        "B7;Faktura;2021-05-01;11223344;1;99,95;2.2\n"
+    deliver(data, "invoices/440/opus.csv", text)
+    files, lines, _ = ingest(data)
+    assert files[0][1] == "loaded"
+    assert [row[:6] for row in lines] == [("B7", "1", Decimal("99.95"), None, "0440", "11223344")]
+
+
+def test_bad_rows_quarantined_with_reasons_rest_loads(data):
+    text = "\n".join([
+        HEADER,
+        "159;F1;Faktura;31-03-2021;12345678;1;100,00;2.2;NA",
+        "147;F2;Faktura;31-03-2021;12345678;1;10,00;2.2;",  # kommunekode disagrees with the folder
+        "159;F3;Faktura;31-02-2021;12345678;1;10,00;2.2;",  # no such date
+        "159;F4;Faktura;31-03-2021;1234;1;abc;2.2;",  # bad CVR and amount
+        "159;F5;Faktura;31-03-2021;12345678;1;10,00;2.2;;extra",  # one field too many
+        "159;F6;Rykker;31-03-2021;12345678;1;10,00;2.2;",
+    ]) + "\n"  # fmt: skip
+    deliver(data, "invoices/0159/a.csv", text)
+    files, lines, rejected = ingest(data)
+    assert files == [("invoices/0159/a.csv", "loaded", None, 6)]
+    reasons = {doc: reason for doc, _, _, reason, *_ in lines}
+    assert reasons["F1"] is None
+    assert reasons["F2"] == "kommunekode 0147 in the row disagrees with the delivery folder 0159"
+    assert reasons["F3"].startswith("fakturadato '31-02-2021' is not a date")
+    assert "leverandoer_cvr '1234' is not an 8-digit CVR number" in reasons["F4"]
+    assert "beloeb 'abc' is not an amount" in reasons["F4"]
+    assert reasons["F6"] == "dokumenttype 'Rykker' is neither Faktura nor Kreditnota"
+    assert rejected == [(5, "the line has more fields than the header (a delimiter inside an unquoted value?)")]
+
+
+def test_unreadable_files_refused_whole(data):
+    deliver(data, "invoices/0159/good.csv", f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n")
+    (data.raw / "invoices/0159/binary.csv").write_bytes(bytes(range(256)) * 20)
+    deliver(data, "invoices/0999/unknown.csv", f"{HEADER}\n999;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n")
+    deliver(data, "invoices/0159/notes.csv", "just some notes\nnothing tabular\n")
+    deliver(data, "invoices/0159/wrong.csv", "a;b;c\n1;2;3\n")
+    files, lines, _ = ingest(data)
+    status = {source: (state, reason) for source, state, reason, _ in files}
+    assert status["invoices/0159/good.csv"] == ("loaded", None)
+    assert status["invoices/0159/binary.csv"][1].startswith("the file holds binary data")
+    assert status["invoices/0999/unknown.csv"][1].startswith("the delivery folder '0999' is not a municipality code")
+    assert status["invoices/0159/notes.csv"][1].startswith("the first line has no ';', ',' or tab")
+    assert status["invoices/0159/wrong.csv"][1].startswith("unknown layout: the header has no column for fakturanummer")
+    assert len(lines) == 1
+
+
+def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
+    text = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n"
+    deliver(data, "invoices/0159/jan.csv", text)
+    deliver(data, "invoices/0159/jan-again.csv", text)  # the same bytes under another name
+    files, lines, _ = ingest(data)
+    assert len(files) == 1 and len(lines) == 1
+    with connect(data.warehouse) as con:
+        assert con.execute("select count(*) from ingest.deliveries").fetchone() == (2,)
+    # a second run reads nothing again
+    with connect(data.warehouse) as con:
+        load_static_reference(con)
+        assert loading.scan_deliveries(con, data) == {"files": 2, "hashed": 0}
+        assert loading.load_new_files(con, data, log=lambda _: None) == {
+            "csv_files": 0, "xml_files": 0, "rejected_files": 0,
+        }  # fmt: skip
+    (data.raw / "invoices/0159/jan.csv").unlink()
+    (data.raw / "invoices/0159/jan-again.csv").unlink()
+    files, lines, _ = ingest(data)
+    assert files == [] and lines == []

@@ -1,0 +1,131 @@
+"""The SQL parsers of sql/macros.sql (amount, date, CVR, order number), with properties over generated values."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipelines.warehouse import connect
+
+
+@pytest.fixture(scope="module")
+def con():
+    with connect() as connection:
+        yield connection
+
+
+def sql(con, expression: str, *params):
+    return con.execute(f"select {expression}", list(params)).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234,56", "1234.56"), ("1.234,56", "1234.56"), ("1234.56", "1234.56"), ("-12,50", "-12.50"),
+        ("12,50-", "-12.50"), ("1,234.56", "1234.56"), ("1 234,56", "1234.56"), ("1.234", "1234.00"),
+        ("1.234.567,8", "1234567.80"), ("0", "0.00"), (" 7 ", "7.00"), ("100 kr.", "100.00"),
+    ],
+)  # fmt: skip
+def test_amount_styles(con, text, expected):
+    assert sql(con, "parse_amount(?)", text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["abc", "", None, "1,2,3,4", "12..5", "--5", "1.2.3"])
+def test_amount_garbage_is_null(con, text):
+    assert sql(con, "parse_amount(?)", text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents=st.integers(min_value=-10**12, max_value=10**12),
+    style=st.sampled_from(["plain_comma", "danish", "plain_dot", "english", "trailing_minus"]),
+)
+def test_amount_round_trip(con, cents, style):
+    value = Decimal(cents) / 100
+    whole, frac = f"{abs(value):.2f}".split(".")
+    grouped_dk = f"{int(whole):,}".replace(",", ".")
+    sign = "-" if value < 0 else ""
+    text = {
+        "plain_comma": f"{sign}{whole},{frac}",
+        "danish": f"{sign}{grouped_dk},{frac}",
+        "plain_dot": f"{sign}{whole}.{frac}",
+        "english": f"{sign}{int(whole):,}.{frac}",
+        "trailing_minus": f"{whole},{frac}{'-' if value < 0 else ''}",
+    }[style]
+    assert sql(con, "parse_amount(?)", text) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)))
+def test_date_styles_round_trip(con, day):
+    for text in (day.isoformat(), day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%Y"), day.strftime("%d/%m/%Y")):
+        assert sql(con, "parse_date(?)", text) == day, text
+
+
+@pytest.mark.parametrize("text", ["31-02-2021", "2021-13-01", "abc", "", "21-03-31", "31.3.21"])
+def test_impossible_dates_are_null(con, text):
+    assert sql(con, "parse_date(?)", text) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    digits=st.text(alphabet="0123456789", min_size=8, max_size=8),
+    form=st.sampled_from(["{d}", "DK{d}", "DK {a} {b}", "dk{d}", " {d} ", "DK:CVR:DK{d}", "0184:{d}", "{a}-{b}"]),
+)
+def test_cvr_forms(con, digits, form):
+    assert sql(con, "parse_cvr(?)", form.format(d=digits, a=digits[:4], b=digits[4:])) == digits
+
+
+@settings(max_examples=100, deadline=None)
+@given(digits=st.text(alphabet="0123456789", min_size=1, max_size=12).filter(lambda s: len(s) != 8))
+def test_cvr_other_lengths_rejected(con, digits):
+    assert sql(con, "parse_cvr(?)", digits) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=st.integers(min_value=1, max_value=10**15), zeros=st.integers(min_value=0, max_value=5))
+def test_order_number_leading_zeros(con, number, zeros):
+    assert sql(con, "normalise_order_number(?)", "0" * zeros + str(number)) == str(number)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="abcXYZ0123 -/", min_size=1, max_size=12))
+def test_order_number_normal_form_is_stable(con, text):
+    once = sql(con, "normalise_order_number(?)", text)
+    if once is not None:
+        assert once == once.upper() and " " not in once
+        assert sql(con, "normalise_order_number(?)", once) == once
+
+
+@pytest.mark.parametrize("text", ["", "NA", "n/a", "N.A.", "0", "-", "ingen", "None", "NULL", "  ", "000"])
+def test_order_number_placeholders_mean_none(con, text):
+    assert sql(con, "normalise_order_number(?)", text) is None
+
+
+def test_order_number_case_and_spaces(con):
+    assert sql(con, "normalise_order_number(?)", " po 12 ab ") == "PO12AB"
+    assert sql(con, "normalise_order_number(?)", "0005002701") == sql(con, "normalise_order_number(?)", "5002701")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2.2", "2.2"), ("22", "2.2"), ("2.2.1", "2.2"), ("2,9", "2.9"), ("4.9", "4.9"), ("", None)]
+)
+def test_art(con, text, expected):
+    assert sql(con, "normalise_art(?)", text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Faktura", "invoice"), ("KREDITNOTA", "credit_note"), ("kreditnota", "credit_note"), ("Invoice", "invoice"),
+     ("CreditNote", "credit_note"), ("380", "invoice"), ("381", "credit_note"), ("Rykker", None)],
+)  # fmt: skip
+def test_document_types(con, text, expected):
+    assert sql(con, "normalise_document_type(?)", text) == expected
+
+
+def test_kommunekode(con):
+    assert sql(con, "normalise_kommunekode(?)", "159") == "0159"
+    assert sql(con, "normalise_kommunekode(?)", "0159") == "0159"
+    assert sql(con, "normalise_kommunekode(?)", "15") is None
