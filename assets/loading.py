@@ -62,10 +62,7 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     """)
     for kind, table in TARGET_TABLE.items():
         landed = _empty_landed_rows(kind)
-        con.execute(
-            f"create table if not exists ingest.{table} as "
-            f"{_parse_query(kind, landed)} limit 0"
-        )
+        con.execute(f"create table if not exists ingest.{table} as {_parse_query(kind, landed)} limit 0")
 
 
 def _landed_columns(kind: str) -> list[str]:
@@ -74,9 +71,12 @@ def _landed_columns(kind: str) -> list[str]:
 
 def _empty_landed_rows(kind: str) -> str:
     columns = ", ".join(
-        f"cast(null as {'bigint' if c == 'record_number' else 'varchar'}) as {c}" for c in _landed_columns(kind)
+        f"cast(null as {'bigint' if c == 'record_number' else 'varchar'}) as {c}"
+        for c in _landed_columns(kind)
     )
-    return f"select {columns}, cast(null as varchar[]) as leverandoer_cvrs, cast(null as varchar) as raw_record"
+    return (
+        f"select {columns}, cast(null as varchar[]) as leverandoer_cvrs, cast(null as varchar) as raw_record"
+    )
 
 
 def _parse_query(kind: str, landed_query: str) -> str:
@@ -105,7 +105,9 @@ def list_deliveries(raw: Path) -> list[Delivery]:
                     continue
                 stat = path.stat()
                 found.append(
-                    Delivery(path.relative_to(raw).as_posix(), kind, folder.name, stat.st_size, stat.st_mtime_ns)
+                    Delivery(
+                        path.relative_to(raw).as_posix(), kind, folder.name, stat.st_size, stat.st_mtime_ns
+                    )
                 )
     return found
 
@@ -127,7 +129,9 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     }
     to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
-        hashes = dict(zip(to_hash, pool.map(lambda d: file_sha256(data_dir.raw / d.source_file), to_hash), strict=True))
+        hashes = dict(
+            zip(to_hash, pool.map(lambda d: file_sha256(data_dir.raw / d.source_file), to_hash), strict=True)
+        )
     rows = {
         "source_file": [d.source_file for d in deliveries],
         "kind": [d.kind for d in deliveries],
@@ -235,7 +239,9 @@ def load_csv_file(
 ) -> bool:
     path = data_dir.raw / source_file
     if kommunekode is None:
-        register_file(con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file))
+        register_file(
+            con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file)
+        )
         return False
     try:
         dialect = csv_files.sniff(path, kind)
@@ -294,8 +300,11 @@ def _insert_csv_rows(
     )
     delimiter = {";": ";", ",": ",", "\t": "\\t"}[dialect.delimiter]
     raw_record = (
-        "concat_ws(" + sql_literal(dialect.delimiter) + ", "
-        + ", ".join(f"coalesce(c{i}, '')" for i in range(width)) + ")"
+        "concat_ws("
+        + sql_literal(dialect.delimiter)
+        + ", "
+        + ", ".join(f"coalesce(c{i}, '')" for i in range(width))
+        + ")"
     )
     landed = f"""
         select $file_id as file_id, ordinality as record_number, 'csv' as source_format,
@@ -325,7 +334,10 @@ def _insert_csv_rows(
     con.execute(
         "update ingest.rejected_records set reason = "
         + "case "
-        + " ".join(f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}" for k, v in STRUCTURAL_REASONS.items())
+        + " ".join(
+            f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
+            for k, v in STRUCTURAL_REASONS.items()
+        )
         + " else 'the line cannot be read as CSV (' || reason || ')' end where file_id = ?",
         [file_id],
     )

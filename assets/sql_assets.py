@@ -14,7 +14,9 @@ SQL_LAYERS = ("staging", "intermediate", "marts")
 
 
 def _description(path: Path) -> str:
-    lines = [line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("--")]
+    lines = [
+        line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("--")
+    ]
     return " ".join(line for line in lines if not line.startswith("materialized:")) or path.stem
 
 
@@ -37,7 +39,9 @@ def sql_asset(path: Path) -> AssetsDefinition:
             metadata={
                 "rows": rows,
                 "sql": MetadataValue.path(str(path)),
-                "preview": MetadataValue.md(preview.to_markdown(index=False) if len(preview.columns) < 30 else ""),
+                "preview": MetadataValue.md(
+                    preview.to_markdown(index=False) if len(preview.columns) < 30 else ""
+                ),
             }
         )
 

@@ -60,7 +60,9 @@ def load_xml_files(
             if digest != file_id:
                 continue  # changed since it was scanned: the next run sees the new content
             if kommune is None:
-                registrations.append((file_id, "ubl", source, None, "rejected", unknown_folder_reason(source), 0))
+                registrations.append(
+                    (file_id, "ubl", source, None, "rejected", unknown_folder_reason(source), 0)
+                )
                 refused += 1
             elif isinstance(result, UblError):
                 registrations.append((file_id, "ubl", source, kommune, "rejected", result.reason, 0))

@@ -51,7 +51,9 @@ def run(data_dir: DataDirOption = None) -> None:
     """Materialise every asset for the data directory (an in-process Dagster run)."""
     paths = DataDir.resolve(data_dir)
     if not paths.raw.is_dir():
-        fail(f"no raw/ folder in {paths.root}: run `ehandel generate --data-dir {paths.root}` or deliver files")
+        fail(
+            f"no raw/ folder in {paths.root}: run `ehandel generate --data-dir {paths.root}` or deliver files"
+        )
     ensure_dagster_home()
     from dagster import DagsterInstance
 
@@ -73,7 +75,9 @@ def run(data_dir: DataDirOption = None) -> None:
 @app.command()
 def generate(
     data_dir: DataDirOption = None,
-    scale: Annotated[float, typer.Option(help="1.0 = the national volume (~78 M invoice lines a year).")] = 0.02,
+    scale: Annotated[
+        float, typer.Option(help="1.0 = the national volume (~78 M invoice lines a year).")
+    ] = 0.02,
     years: Annotated[str, typer.Option(help="A year or a range, e.g. 2021 or 2017-2022.")] = "2017-2022",
     seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 2021,
 ) -> None:
@@ -86,7 +90,9 @@ def generate(
 
 
 @app.command()
-def inspect(file: Annotated[Path, typer.Argument(exists=False, help="An OIOUBL or Peppol XML document.")]) -> None:
+def inspect(
+    file: Annotated[Path, typer.Argument(exists=False, help="An OIOUBL or Peppol XML document.")],
+) -> None:
     """Print an XML document as the pipeline reads it, as JSON."""
     from assets.readers.ubl import inspect_file
 

@@ -69,7 +69,9 @@ def export_marts(con: duckdb.DuckDBPyConnection, data_dir: DataDir, staging: Pat
         name = table.removeprefix("mart_")
         target = staging / f"{name}.parquet"
         quoted = "'" + target.as_posix().replace("'", "''") + "'"
-        con.execute(f"copy (select * from marts.{table} order by all) to {quoted} (format parquet, compression zstd)")
+        con.execute(
+            f"copy (select * from marts.{table} order by all) to {quoted} (format parquet, compression zstd)"
+        )
         counts[name] = int(con.execute(f"select count(*) from marts.{table}").fetchone()[0])  # type: ignore[index]
     return counts
 

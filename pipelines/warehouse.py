@@ -120,7 +120,9 @@ def ordered_sql_files(layers: tuple[str, ...] = ("staging", "intermediate", "mar
     return ordered
 
 
-def build_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = ("staging", "intermediate", "marts")) -> dict[str, int]:
+def build_layers(
+    con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = ("staging", "intermediate", "marts")
+) -> dict[str, int]:
     """Materialise every SQL table of the given layers in dependency order; returns row counts."""
     return {".".join(sql_table_name(p)): materialise_sql(con, p) for p in ordered_sql_files(layers)}
 

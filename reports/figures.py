@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 
@@ -80,9 +81,9 @@ def ranking(
             hovertemplate="%{y}: %{text}<extra></extra>",
         ),
         layout=_layout(
-            max(260, 17 * len(names) + 70),
+            max(150, 20 * len(names) + 70),
             showlegend=False,
-            bargap=0.25,
+            bargap=0.25 if len(names) > 6 else 0.45,
             xaxis={"tickformat": ".0%", "title": {"text": axis_title}, "gridcolor": "#e3e6ea",
                    "automargin": True, "side": "top"},
             yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
@@ -92,26 +93,32 @@ def ranking(
     return fig
 
 
+class Series(NamedTuple):
+    """One line of a development chart: colour is the entity, a dashed line the second measure."""
+
+    name: str
+    years: Sequence[int]
+    values: Sequence[Number]
+    colour: str | None = None
+    dashed: bool = False
+
+
 def development(
-    series: Sequence[tuple[str, Sequence[int], Sequence[Number]]],
-    axis_title: str,
-    dashed: Sequence[str] = (),
-    target: float | None = None,
-    target_label: str = "",
+    series: Sequence[Series], axis_title: str, target: float | None = None, target_label: str = ""
 ) -> go.Figure:
-    """One line per named series over the years (shares as fractions); optional horizontal target."""
+    """One line per series over the years (shares as fractions); optional horizontal target line."""
     fig = go.Figure(layout=_layout(380))
-    for i, (name, years, values) in enumerate(series):
+    for i, line in enumerate(series):
         fig.add_trace(
             go.Scatter(
-                x=[str(y) for y in years],  # years as categories, never as a continuous axis
-                y=_none_if_missing(values),
-                name=_label(name),
+                x=[str(y) for y in line.years],  # years as categories, never a continuous colour/axis
+                y=_none_if_missing(line.values),
+                name=_label(line.name),
                 mode="lines+markers",
-                line={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3,
-                      "dash": "dash" if name in dashed else "solid"},
-                marker={"size": 8},
-                text=[fmt.percent(v) for v in values],
+                line={"color": line.colour or SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3,
+                      "dash": "dash" if line.dashed else "solid"},
+                marker={"size": 8, "symbol": "diamond" if line.dashed else "circle"},
+                text=[fmt.percent(v) for v in line.values],
                 hovertemplate="%{fullData.name} %{x}: %{text}<extra></extra>",
                 connectgaps=False,
             )
@@ -156,29 +163,40 @@ def grouped_shares(
     return fig
 
 
-def amounts(
-    labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]], axis_title: str
-) -> go.Figure:
+def _unit(values: Sequence[Number]) -> tuple[float, str]:
+    largest = max((abs(v) for v in values if not fmt._missing(v)), default=0)
+    if largest >= 1e9:
+        return 1e9, "mia. kr."
+    if largest >= 1e6:
+        return 1e6, "mio. kr."
+    return 1, "kr."
+
+
+def amounts(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]]) -> go.Figure:
     """Horizontal grouped bars of kr. per label (categories, industries); a suppressed cell is a gap."""
-    fig = go.Figure(layout=_layout(max(260, 34 * len(labels) * max(1, len(series)) // 2 + 90),
-                                   barmode="group", bargap=0.25))
+    scale, unit = _unit([v for _, values in series for v in values])
+    fig = go.Figure(layout=_layout(max(220, 22 * len(labels) * max(1, len(series)) + 110),
+                                   barmode="group", bargap=0.3, bargroupgap=0.05))
     for i, (name, values) in enumerate(series):
         fig.add_trace(
             go.Bar(
-                x=_none_if_missing(values),
+                x=[None if fmt._missing(v) else v / scale for v in values],
                 y=[_label(lab) for lab in labels],
                 orientation="h",
                 name=_label(name),
                 marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
                 text=[fmt.kr_short(v) for v in values],
+                textposition="outside",
+                textfont={"size": 11},
+                cliponaxis=False,
                 hovertemplate="%{y}, %{fullData.name}: %{text}<extra></extra>",
             )
         )
     fig.update_layout(
-        xaxis={"title": {"text": axis_title}, "gridcolor": "#e3e6ea", "automargin": True,
-               "tickformat": "~s", "side": "top"},
+        xaxis={"title": {"text": unit}, "gridcolor": "#e3e6ea", "automargin": True, "tickformat": ",~f",
+               "side": "top", "rangemode": "tozero"},
         yaxis={"autorange": "reversed", "automargin": True},
-        margin={"l": 10, "r": 20, "t": 70, "b": 10},
+        margin={"l": 10, "r": 90, "t": 50, "b": 10},
         legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
     )
     return fig

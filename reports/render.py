@@ -298,7 +298,7 @@ def _breakdown_chart(
 
     fig = figures.amounts([r["label"] for r in table_rows],
                           [("Forbrug, varekøb", plotted("goods_spend_kr")),
-                           ("Heraf e-handel", plotted("ehandel_spend_kr"))], "kr.")
+                           ("Heraf e-handel", plotted("ehandel_spend_kr"))])
     return Chart(chart_id, title, Table(columns, table_rows), fig, lead=lead)
 
 
@@ -406,7 +406,8 @@ class _Site:
             )
             fig = figures.ranking([_name(r) for r in ranked], [r[key] for r in ranked],
                                   [r["kommunekode"] in selected for r in ranked], label)
-            charts.append(Chart(f"rang-{key.replace('_', '-')}", title, table, fig,
+            chart_id = "rang-forbrug" if key == "share_spend" else "rang-indkoeb"
+            charts.append(Chart(chart_id, title, table, fig,
                                 lead=f"Alle {len(ranked)} deltagende kommuner. Udvalgte kommuner er fremhævet."))
 
         charts.append(self._national_development(year))

@@ -13,7 +13,9 @@ from pipelines.warehouse import connect, load_static_reference
 HEADER = "Kommunekode;Fakturanummer;Dokumenttype;Fakturadato;Leverandør CVR;Linjenummer;Beløb;Art;Ordrenummer"
 
 
-def deliver(data: DataDir, relative: str, text: str, encoding: str = "utf-8", mtime: int | None = None) -> Path:
+def deliver(
+    data: DataDir, relative: str, text: str, encoding: str = "utf-8", mtime: int | None = None
+) -> Path:
     path = data.raw / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode(encoding))
@@ -28,7 +30,9 @@ def ingest(data: DataDir):
         loading.scan_deliveries(con, data)
         loading.forget_withdrawn_files(con)
         loading.load_new_files(con, data, log=lambda _: None)
-        files = con.execute("select source_file, status, reason, rows_read from ingest.files order by 1").fetchall()
+        files = con.execute(
+            "select source_file, status, reason, rows_read from ingest.files order by 1"
+        ).fetchall()
         lines = con.execute("""
             select document_number, line_id, amount_kr, reject_reason, kommunekode, supplier_cvr, issue_date
             from ingest.invoice_lines order by file_id, record_number
@@ -44,12 +48,20 @@ def data(tmp_path) -> DataDir:
 
 @pytest.mark.parametrize(
     ("delimiter", "encoding", "bom"),
-    [(";", "utf-8", False), (",", "utf-8", True), ("\t", "utf-8", False), (";", "cp1252", False), (";", "latin-1", False)],
+    [
+        (";", "utf-8", False),
+        (",", "utf-8", True),
+        ("\t", "utf-8", False),
+        (";", "cp1252", False),
+        (";", "latin-1", False),
+    ],
 )
 def test_dialects_read_with_no_configuration(data, delimiter, encoding, bom):
     name = "Købmand – Æble & Ø" if encoding == "cp1252" else "Købmand Æble & Ø"  # en dash only in cp1252
-    header = f"fakturanummer{delimiter}dokumenttype{delimiter}fakturadato{delimiter}leverandoer_cvr{delimiter}" \
+    header = (
+        f"fakturanummer{delimiter}dokumenttype{delimiter}fakturadato{delimiter}leverandoer_cvr{delimiter}"
         f"leverandoer_navn{delimiter}linjenummer{delimiter}beloeb"
+    )
     quote = '"' if delimiter == "," else ""  # a comma decimal in a comma-separated file must be quoted
     rows = [
         ["F1", "Faktura", "31-03-2021", "DK 1234 5678", name, "1", f"{quote}1.234,56{quote}"],
@@ -70,8 +82,10 @@ def test_dialects_read_with_no_configuration(data, delimiter, encoding, bom):
 
 
 def test_source_system_layout(data):
-    text = "Bilagsnummer;Bilagstype;Bilagsdato;Kreditor CVR;Bilagslinje;Beløb ekskl. moms;Artskonto\n" \
+    text = (
+        "Bilagsnummer;Bilagstype;Bilagsdato;Kreditor CVR;Bilagslinje;Beløb ekskl. moms;Artskonto\n"
         "B7;Faktura;2021-05-01;11223344;1;99,95;2.2\n"
+    )
     deliver(data, "invoices/440/opus.csv", text)
     files, lines, _ = ingest(data)
     assert files[0][1] == "loaded"
@@ -98,7 +112,9 @@ def test_bad_rows_quarantined_with_reasons_rest_loads(data):
     assert "leverandoer_cvr '1234' is not an 8-digit CVR number" in reasons["F4"]
     assert "beloeb 'abc' is not an amount" in reasons["F4"]
     assert reasons["F6"] == "dokumenttype 'Rykker' is neither Faktura nor Kreditnota"
-    assert rejected == [(5, "the line has more fields than the header (a delimiter inside an unquoted value?)")]
+    assert rejected == [
+        (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
+    ]
 
 
 def test_unreadable_files_refused_whole(data):
@@ -111,9 +127,13 @@ def test_unreadable_files_refused_whole(data):
     status = {source: (state, reason) for source, state, reason, _ in files}
     assert status["invoices/0159/good.csv"] == ("loaded", None)
     assert status["invoices/0159/binary.csv"][1].startswith("the file holds binary data")
-    assert status["invoices/0999/unknown.csv"][1].startswith("the delivery folder '0999' is not a municipality code")
+    assert status["invoices/0999/unknown.csv"][1].startswith(
+        "the delivery folder '0999' is not a municipality code"
+    )
     assert status["invoices/0159/notes.csv"][1].startswith("the first line has no ';', ',' or tab")
-    assert status["invoices/0159/wrong.csv"][1].startswith("unknown layout: the header has no column for fakturanummer")
+    assert status["invoices/0159/wrong.csv"][1].startswith(
+        "unknown layout: the header has no column for fakturanummer"
+    )
     assert len(lines) == 1
 
 

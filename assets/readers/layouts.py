@@ -13,7 +13,14 @@ INVOICE_COLUMNS = (
     "ean", "ordrenummer", "krediteret_fakturanummer", "linjenummer", "varebeskrivelse", "unspsc", "art",
     "beloeb", "valuta",
 )  # fmt: skip
-INVOICE_REQUIRED = ("fakturanummer", "dokumenttype", "fakturadato", "leverandoer_cvr", "linjenummer", "beloeb")
+INVOICE_REQUIRED = (
+    "fakturanummer",
+    "dokumenttype",
+    "fakturadato",
+    "leverandoer_cvr",
+    "linjenummer",
+    "beloeb",
+)
 
 ORDER_COLUMNS = (
     "kommunekode", "ordrenummer", "ordrelinje", "ordredato", "leverandoer_cvr", "leverandoer_navn",
@@ -120,7 +127,9 @@ def map_header(kind: str, header: list[str]) -> tuple[str, dict[int, str]]:
     normalised = [normalise_header(c) for c in header]
     canonical = set(canonical_columns(kind))
     candidates = {"canonical": {c: c for c in canonical}}
-    candidates.update({name: {**{c: c for c in canonical}, **aliases} for name, aliases in LAYOUTS[kind].items()})
+    candidates.update(
+        {name: {**{c: c for c in canonical}, **aliases} for name, aliases in LAYOUTS[kind].items()}
+    )
     best_name, best_map = "canonical", {}
     for name, aliases in candidates.items():
         mapping = {i: aliases[n] for i, n in enumerate(normalised) if n in aliases}
