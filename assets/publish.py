@@ -22,10 +22,10 @@ MART_KEYS = [AssetKey(list(sql_table_name(p))) for p in sql_files(SQL_LAYERS) if
 )
 def published_marts(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     paths = warehouse.paths
-    staging = paths.marts / f".publishing-{context.run_id}"
+    staging = paths.marts / f".publishing-{context.run.run_id}"
     with warehouse.connect() as con:
         counts = publication.export_marts(con, paths, staging)
-        stamp = publication.manifest(con, context.run_id)
+        stamp = publication.manifest(con, context.run.run_id)
     (staging / "manifest.json").write_text(json.dumps(stamp, indent=2), encoding="utf-8")
     publication.move_files_into_place(staging, paths.marts)
     return MaterializeResult(
@@ -50,7 +50,7 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 
     paths = warehouse.paths
     stamp = json.loads((paths.marts / "manifest.json").read_text(encoding="utf-8"))
-    new = paths.root / f".reports-{context.run_id}"
+    new = paths.root / f".reports-{context.run.run_id}"
     pages = render_site(paths.marts, new, stamp)
     publication.swap_directory(new, paths.reports)
     index = paths.reports / "index.html"

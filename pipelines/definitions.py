@@ -6,6 +6,7 @@ from assets.ingest import ingest_raw
 from assets.publish import published_marts, site
 from assets.reference import reference_tables
 from assets.sql_assets import build_sql_assets
+from pipelines.automation import build_raw_folder_sensor, build_schedules
 from pipelines.resources import Warehouse
 from pipelines.settings import DataDir
 
@@ -22,6 +23,8 @@ def build_definitions(data_dir: str | None = None) -> Definitions:
     return Definitions(
         assets=[reference_tables, ingest_raw, *build_sql_assets(), published_marts, site],
         jobs=[refresh_job],
+        schedules=build_schedules(refresh_job),
+        sensors=[build_raw_folder_sensor(refresh_job)],
         resources={"warehouse": Warehouse(data_dir=str(DataDir.resolve(data_dir).root))},
         executor=in_process_executor,
     )

@@ -123,14 +123,16 @@ def development(
                 connectgaps=False,
             )
         )
+    y_axis: dict = {"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
+                    "gridcolor": "#e3e6ea", "automargin": True}
     if target is not None:
+        y_axis["range"] = [0, 1.02]
         fig.add_hline(
             y=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2},
             annotation_text=_label(target_label), annotation_position="top left",
         )
     fig.update_layout(
-        yaxis={"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
-               "gridcolor": "#e3e6ea", "automargin": True},
+        yaxis=y_axis,
         xaxis={"type": "category", "automargin": True},
         margin={"l": 10, "r": 20, "t": 50, "b": 40},
     )
@@ -172,8 +174,11 @@ def _unit(values: Sequence[Number]) -> tuple[float, str]:
     return 1, "kr."
 
 
-def amounts(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]]) -> go.Figure:
-    """Horizontal grouped bars of kr. per label (categories, industries); a suppressed cell is a gap."""
+def amounts(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]],
+    suppressed: Sequence[bool] | None = None,
+) -> go.Figure:
+    """Horizontal grouped bars of kr. per label (categories, industries); a suppressed cell shows '–'."""
     scale, unit = _unit([v for _, values in series for v in values])
     fig = go.Figure(layout=_layout(max(220, 22 * len(labels) * max(1, len(series)) + 110),
                                    barmode="group", bargap=0.3, bargroupgap=0.05))
@@ -192,6 +197,13 @@ def amounts(labels: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]
                 hovertemplate="%{y}, %{fullData.name}: %{text}<extra></extra>",
             )
         )
+    hidden = [_label(lab) for lab, flag in zip(labels, suppressed or [], strict=False) if flag]
+    if hidden:
+        fig.add_trace(go.Scatter(
+            x=[0] * len(hidden), y=hidden, mode="text", text=["  –  (færre end 3 leverandører)"] * len(hidden),
+            textposition="middle right", textfont={"color": "#5b6570", "size": 12}, showlegend=False,
+            hoverinfo="skip",
+        ))
     fig.update_layout(
         xaxis={"title": {"text": unit}, "gridcolor": "#e3e6ea", "automargin": True, "tickformat": ",~f",
                "side": "top", "rangemode": "tozero"},

@@ -236,6 +236,11 @@ def _share(numerator: Any, denominator: Any) -> float | None:
     return numerator / denominator
 
 
+def _by_spend(row: dict[str, Any]) -> tuple[bool, float]:
+    """Largest goods spend first; suppressed cells last."""
+    return (bool(row.get("suppressed")), -(row.get("goods_spend_kr") or 0))
+
+
 def _name(row: dict[str, Any]) -> str:
     return fmt.text(row.get("kommunenavn"))
 
@@ -258,6 +263,10 @@ def _channel_table(row: dict[str, Any], rates: dict[str, tuple[float, str]]) -> 
         rate = rates.get(channel, (None, ""))[0]
         rows.append({"channel": labels[channel], "purchases": count, "rate": rate,
                      "cost": None if count is None or rate is None else count * rate})
+    # The totals as the marts state them (METHODS 7), not re-added here.
+    rows.append({"channel": "I alt", "purchases": goods, "rate": None, "cost": row.get("transaction_cost_kr")})
+    rows.append({"channel": "Mulig besparelse, hvis alle indkøb var fakturamatch", "purchases": None,
+                 "rate": None, "cost": row.get("potential_saving_kr")})
     return Table(
         [Column("channel", "Kanal"), Column("purchases", "Antal indkøb", "int"),
          Column("rate", "Omkostning pr. indkøb", "kr"), Column("cost", "Transaktionsomkostning", "kr")],
@@ -267,10 +276,14 @@ def _channel_table(row: dict[str, Any], rates: dict[str, tuple[float, str]]) -> 
 
 def _channel_chart(chart_id: str, row: dict[str, Any], rates: dict[str, tuple[float, str]], lead: str) -> Chart:
     table = _channel_table(row, rates)
-    fig = figures.channels([r["channel"] for r in table.rows], [r["purchases"] for r in table.rows],
-                           [r["rate"] for r in table.rows])
+    channels = table.rows[:3]
+    fig = figures.channels([r["channel"] for r in channels], [r["purchases"] for r in channels],
+                           [r["rate"] for r in channels])
+    short = {"personaleudlaeg": "personaleudlæg", "mail_telefon_web": "mail, telefon og web",
+             "ehandel": "e-handel", "fakturamatch": "fakturamatch"}
+    listed = ", ".join(f"{short.get(k, k)} {fmt.kr(v[0])}" for k, v in rates.items())
     return Chart(chart_id, "Transaktionsomkostninger efter kanal", table, fig, lead=lead,
-                 note=f"Satser: {', '.join(f'{fmt.kr(v[0])} ({v[1]})' for v in rates.values())}.")
+                 note=f"Anslåede omkostninger pr. indkøb: {listed}.")
 
 
 def _breakdown_chart(
@@ -298,7 +311,8 @@ def _breakdown_chart(
 
     fig = figures.amounts([r["label"] for r in table_rows],
                           [("Forbrug, varekøb", plotted("goods_spend_kr")),
-                           ("Heraf e-handel", plotted("ehandel_spend_kr"))])
+                           ("Heraf e-handel", plotted("ehandel_spend_kr"))],
+                          [r["goods_spend_kr"] is SUPPRESSED for r in table_rows])
     return Chart(chart_id, title, Table(columns, table_rows), fig, lead=lead)
 
 
@@ -462,9 +476,13 @@ class _Site:
 
     def _national_development(self, year: int) -> Chart:
         years = [y for y in self.all_years if y <= year]
-        series = [("Landet, andel af forbrug (kr.)", years, [self.national[y]["share_spend"] for y in years]),
-                  ("Landet, andel af antal indkøb", years,
-                   [self.national[y]["share_purchases"] for y in years])]
+        black = figures.OKABE_ITO["black"]
+        series = [
+            figures.Series("Landet, andel af forbrug (kr.)", years,
+                           [self.national[y]["share_spend"] for y in years], black),
+            figures.Series("Landet, andel af antal indkøb", years,
+                           [self.national[y]["share_purchases"] for y in years], black, dashed=True),
+        ]
         table_rows = [{"name": "Landet", "measure": "Andel af forbrug (kr.)",
                        **{str(y): self.national[y]["share_spend"] for y in years}},
                       {"name": "Landet", "measure": "Andel af antal indkøb",
@@ -476,10 +494,10 @@ class _Site:
             name = _name(history[max(history)])
             values = [history[y]["share_spend"] if y in history and history[y]["participating"] else None
                       for y in years]
-            series.append((f"{name}, andel af forbrug (kr.)", years, values))
+            series.append(figures.Series(f"{name}, andel af forbrug (kr.)", years, values))
             table_rows.append({"name": name, "measure": "Andel af forbrug (kr.)",
                                **{str(y): v for y, v in zip(years, values, strict=True)}})
-        fig = figures.development(series, "E-handelsandel", dashed=[series[1][0]])
+        fig = figures.development(series, "E-handelsandel")
         table = Table([Column("name", "Enhed"), Column("measure", "Mål"),
                        *[Column(str(y), str(y), "pct") for y in years]], table_rows)
         return Chart("udvikling", "Udviklingen over årene: landet og udvalgte kommuner", table, fig,
@@ -489,15 +507,13 @@ class _Site:
     def _fakturamatch_national(self, year: int, participating: list[dict[str, Any]]) -> Chart:
         target = self.config.fakturamatch_target
         ranked = sorted(participating, key=lambda r: (-(r["fakturamatch_rate"] or 0), r["kommunekode"]))
-        selected = set(self.config.selected_municipalities)
         fig = figures.target_bars([_name(r) for r in ranked], [r["fakturamatch_rate"] for r in ranked], target,
-                                  f"Mål {fmt.percent(target)}", [r["kommunekode"] in selected for r in ranked],
-                                  "Andel af e-handelsindkøb med fakturamatch")
+                                  f"Mål {fmt.percent(target)}", None, "Andel af e-handelsindkøb med fakturamatch")
         table = Table([Column("kommunenavn", "Kommune"), Column("kommunekode", "Kode"),
                        Column("fakturamatch_rate", "Fakturamatch", "pct")], ranked)
         reached = sum(1 for r in ranked if (r["fakturamatch_rate"] or 0) >= target)
         return Chart("fakturamatch", f"Fakturamatch mod målet på {fmt.percent(target)}", table, fig,
-                     lead=f"{reached} af {len(ranked)} kommuner når målet. Landet samlet: "
+                     lead=f"{reached} af {len(ranked)} kommuner når målet (grøn). Landet samlet: "
                           f"{fmt.percent(self.national[year]['fakturamatch_rate'])}.")
 
     def _coverage_table(self, year: int) -> Chart:
@@ -574,7 +590,7 @@ class _Site:
              "before": before("ehandel_spend_kr", fmt.kr_short)},
             {"label": "Leverandørens typiske branche",
              "value": fmt.text(m.get("typical_industry_name") or m.get("typical_industry_code")),
-             "sub": f"DB07 {fmt.text(m.get('typical_industry_code'))}", "before": None},
+             "sub": f"DB07 {fmt.text(m.get('typical_industry_code'))}", "before": None, "word": True},
             {"label": "Fakturamatch", "value": fmt.percent(m["fakturamatch_rate"]),
              "sub": f"mål {fmt.percent(self.config.fakturamatch_target)}",
              "before": before("fakturamatch_rate", fmt.percent)},
@@ -608,31 +624,35 @@ class _Site:
             "Landet, andel af forbrug (kr.)": [self.national[y]["share_spend"] for y in years],
             "Landet, andel af antal indkøb": [self.national[y]["share_purchases"] for y in years],
         }
-        fig = figures.development([(k, years, v) for k, v in values.items()], "E-handelsandel",
-                                  dashed=list(values)[2:])
+        blue, black = figures.OKABE_ITO["blue"], figures.OKABE_ITO["black"]
+        styles = [(blue, False), (blue, True), (black, False), (black, True)]
+        fig = figures.development(
+            [figures.Series(k, years, v, c, d) for (k, v), (c, d) in zip(values.items(), styles, strict=True)],
+            "E-handelsandel")
         table = Table([Column("measure", "Serie"), *[Column(str(y), str(y), "pct") for y in years]],
                       [{"measure": k, **{str(y): x for y, x in zip(years, v, strict=True)}}
                        for k, v in values.items()])
         charts.append(Chart("udvikling", "Udviklingen over årene", table, fig,
-                            lead="Kommunens e-handelsandele over årene sammenlignet med landet (stiplet)."))
+                            lead="Kommunens e-handelsandele (blå) over årene sammenlignet med landet (sort). "
+                                 "Fuld linje: andel af forbrug (kr.); stiplet: andel af antal indkøb."))
 
         charts.append(_breakdown_chart(
             "kategorier", "Indkøbskategorier",
-            sorted(self.categories_m.get((year, code), []), key=lambda r: r["category"]),
+            sorted(self.categories_m.get((year, code), []), key=_by_spend),
             "category", "Kategori", "Kommunens forbrug og e-handel pr. indkøbskategori."))
         charts.append(_breakdown_chart(
             "brancher", "Leverandørernes brancher",
-            sorted(self.industries_m.get((year, code), []), key=lambda r: r["industry_code"]),
+            sorted(self.industries_m.get((year, code), []), key=_by_spend),
             "industry_name", "Branche (DB07)", "Kommunens forbrug og e-handel pr. leverandørbranche.",
             code_key="industry_code"))
 
         rates = [o["fakturamatch_rate"] if o else None for o in own]
         target = self.config.fakturamatch_target
-        fig = figures.development([(f"{name}, fakturamatch", years, rates),
-                                   ("Landet, fakturamatch", years,
-                                    [self.national[y]["fakturamatch_rate"] for y in years])],
-                                  "Andel af e-handelsindkøb", dashed=["Landet, fakturamatch"],
-                                  target=target, target_label=f"Mål {fmt.percent(target)}")
+        fig = figures.development(
+            [figures.Series(f"{name}, fakturamatch", years, rates, figures.OKABE_ITO["blue"]),
+             figures.Series("Landet, fakturamatch", years, [self.national[y]["fakturamatch_rate"] for y in years],
+                            figures.OKABE_ITO["black"], dashed=True)],
+            "Andel af e-handelsindkøb", target=target, target_label=f"Mål {fmt.percent(target)}")
         table = Table([Column("year", "År", "year"), Column("own", name, "pct"),
                        Column("national", "Landet", "pct")],
                       [{"year": y, "own": r, "national": self.national[y]["fakturamatch_rate"]}
