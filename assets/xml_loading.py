@@ -1,7 +1,9 @@
 """Loading of delivered e-invoices, credit notes and e-orders (OIOUBL / Peppol XML) into the ingest tables.
 
 Each document is parsed once (lxml, a pool of processes) into the same canonical text rows as a CSV extract,
-then typed by the same ingest SQL. A batch of documents and its ingest.files rows commit together.
+then typed by the same ingest SQL. A batch of documents and its ingest.files rows commit together, after the
+file expectations (assets/quality/files.py) ran on the batch: a document failing an ERROR expectation is
+registered as refused with the check's reason and none of its lines stay.
 """
 
 from collections.abc import Callable
@@ -39,6 +41,27 @@ def _insert(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict]) -> None
         con.execute(f"insert into ingest.{TARGET_TABLE[kind]} {_parse_query(kind, landed)}")
     finally:
         con.unregister("xml_rows")
+
+
+def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple]) -> tuple[list[tuple], int]:
+    """Validate the batch's loaded documents (one GX run per kind); refused ones are registered as rejected."""
+    from assets.quality import files as file_checks
+
+    refusals: dict[str, str] = {}
+    for kind in TARGET_TABLE:
+        file_ids = [r[0] for r in registrations if r[1] == kind and r[4] == "loaded"]
+        if file_ids:
+            verdicts = file_checks.validate_files(con, kind, file_ids)
+            for file_id in file_checks.record_verdicts(con, kind, verdicts):
+                refusals[file_id] = verdicts[file_id].refusal or "kept out by a data-quality check"
+    if not refusals:
+        return registrations, 0
+    adjusted = [
+        (file_id, kind, source, kommune, "rejected", refusals[file_id], 0) if file_id in refusals else row
+        for row in registrations
+        for file_id, kind, source, kommune, *_ in [row]
+    ]
+    return adjusted, len(refusals)
 
 
 def load_xml_files(
@@ -80,6 +103,9 @@ def load_xml_files(
         try:
             for kind, kind_rows in rows.items():
                 _insert(con, kind, kind_rows)
+            registrations, kept_out = _apply_file_checks(con, registrations)
+            loaded -= kept_out
+            refused += kept_out
             for file_id, kind, source, kommune, status, reason, rows_read in registrations:
                 register_file(
                     con, file_id, kind, "xml", source, kommune, status, reason,

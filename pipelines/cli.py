@@ -101,5 +101,20 @@ def inspect(
     raise typer.Exit(code)
 
 
+@app.command()
+def bench(
+    scale: Annotated[float, typer.Option(help="Size of the generated data set (1.0 = one national year).")] = 0.1,
+    years: Annotated[str, typer.Option(help="The years to generate.")] = "2021",
+) -> None:
+    """Time a cold run against a bare DuckDB read of the same files; append the result to BENCHMARKS.md."""
+    from pipelines.bench import run_benchmark
+
+    typer.echo(run_benchmark(scale, years))
+
+
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    app()

@@ -31,6 +31,7 @@ def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterat
         if threads:
             con.execute(f"set threads = {int(threads)}")
         con.execute("set preserve_insertion_order = true")
+        con.execute("set enable_progress_bar = false")
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
         run_sql_file(con, SQL_DIR / "macros.sql")

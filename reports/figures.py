@@ -35,6 +35,9 @@ SERIES_COLOURS = [
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 Number = float | int | None
+# Plotly's per-property validation costs ~6 ms a figure (about 600 figures for a 6-year national run);
+# the builders are checked with validation on in tests/test_reports.py.
+VALIDATE = False
 
 
 def _label(name: object) -> str:
@@ -52,8 +55,8 @@ def _layout(height: int, **extra) -> dict:
         "plot_bgcolor": "rgba(0,0,0,0)",
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "hoverlabel": {"font": {"family": FONT}},
-        "xaxis": {"automargin": True, "gridcolor": "#e3e6ea", "zeroline": False},
-        "yaxis": {"automargin": True, "gridcolor": "#e3e6ea", "zeroline": False},
+        "xaxis": _axis(),
+        "yaxis": _axis(),
     }
     layout.update(extra)
     return layout
@@ -63,34 +66,32 @@ def _none_if_missing(values: Sequence[Number]) -> list[Number]:
     return [None if fmt._missing(v) else v for v in values]
 
 
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A Figure from trace and layout dicts; validated by plotly only when VALIDATE is set (tests)."""
+    return go.Figure(data=traces, layout=layout, _validate=VALIDATE)
+
+
+def _axis(**extra) -> dict:
+    return {"automargin": True, "gridcolor": "#e3e6ea", "zeroline": False, **extra}
+
+
 def ranking(
     names: Sequence[str], shares: Sequence[Number], highlight: Sequence[bool], axis_title: str
 ) -> go.Figure:
     """Horizontal bars, highest share on top; highlighted municipalities in orange."""
     colours = [OKABE_ITO["orange"] if h else OKABE_ITO["blue"] for h in highlight]
-    labels = [_label(n) for n in names]
-    fig = go.Figure(
-        go.Bar(
-            x=_none_if_missing(shares),
-            y=labels,
-            orientation="h",
-            marker={"color": colours},
-            text=[fmt.percent(s) for s in shares],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        ),
-        layout=_layout(
-            max(150, 20 * len(names) + 70),
-            showlegend=False,
-            bargap=0.25 if len(names) > 6 else 0.45,
-            xaxis={"tickformat": ".0%", "title": {"text": axis_title}, "gridcolor": "#e3e6ea",
-                   "automargin": True, "side": "top"},
-            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
-            margin={"l": 10, "r": 50, "t": 50, "b": 10},
-        ),
+    trace = {
+        "type": "bar", "orientation": "h", "x": _none_if_missing(shares), "y": [_label(n) for n in names],
+        "marker": {"color": colours}, "text": [fmt.percent(s) for s in shares], "textposition": "outside",
+        "cliponaxis": False, "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }
+    layout = _layout(
+        max(150, 20 * len(names) + 70), showlegend=False, bargap=0.25 if len(names) > 6 else 0.45,
+        xaxis=_axis(tickformat=".0%", title={"text": axis_title}, side="top", rangemode="tozero"),
+        yaxis=_axis(autorange="reversed", tickfont={"size": 11}),
+        margin={"l": 10, "r": 50, "t": 50, "b": 10},
     )
-    return fig
+    return _figure([trace], layout)
 
 
 class Series(NamedTuple):
@@ -103,66 +104,64 @@ class Series(NamedTuple):
     dashed: bool = False
 
 
+def _target_line(axis: str, value: float, label: str) -> tuple[dict, dict]:
+    """A dotted vermillion target line across the plot (x or y), with its label."""
+    line = {"type": "line", "xref": "paper" if axis == "y" else "x", "yref": "paper" if axis == "x" else "y",
+            "x0": 0 if axis == "y" else value, "x1": 1 if axis == "y" else value,
+            "y0": value if axis == "y" else 0, "y1": value if axis == "y" else 1,
+            "line": {"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2}}
+    note = {"text": _label(label), "showarrow": False, "font": {"color": OKABE_ITO["vermillion"]},
+            "xref": line["xref"], "yref": line["yref"]}
+    if axis == "y":
+        note.update(x=0, y=value, xanchor="left", yanchor="bottom")
+    else:
+        note.update(x=value, y=0, xanchor="left", yanchor="bottom")
+    return line, note
+
+
 def development(
     series: Sequence[Series], axis_title: str, target: float | None = None, target_label: str = ""
 ) -> go.Figure:
     """One line per series over the years (shares as fractions); optional horizontal target line."""
-    fig = go.Figure(layout=_layout(380))
-    for i, line in enumerate(series):
-        fig.add_trace(
-            go.Scatter(
-                x=[str(y) for y in line.years],  # years as categories, never a continuous colour/axis
-                y=_none_if_missing(line.values),
-                name=_label(line.name),
-                mode="lines+markers",
-                line={"color": line.colour or SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3,
-                      "dash": "dash" if line.dashed else "solid"},
-                marker={"size": 8, "symbol": "diamond" if line.dashed else "circle"},
-                text=[fmt.percent(v) for v in line.values],
-                hovertemplate="%{fullData.name} %{x}: %{text}<extra></extra>",
-                connectgaps=False,
-            )
-        )
-    y_axis: dict = {"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
-                    "gridcolor": "#e3e6ea", "automargin": True}
+    traces = [
+        {
+            "type": "scatter", "mode": "lines+markers", "name": _label(line.name),
+            "x": [str(y) for y in line.years],  # years as categories, never a continuous axis
+            "y": _none_if_missing(line.values),
+            "line": {"color": line.colour or SERIES_COLOURS[i % len(SERIES_COLOURS)], "width": 3,
+                     "dash": "dash" if line.dashed else "solid"},
+            "marker": {"size": 8, "symbol": "diamond" if line.dashed else "circle"},
+            "text": [fmt.percent(v) for v in line.values], "connectgaps": False,
+            "hovertemplate": "%{fullData.name} %{x}: %{text}<extra></extra>",
+        }
+        for i, line in enumerate(series)
+    ]
+    y_axis = _axis(tickformat=".0%", title={"text": axis_title}, rangemode="tozero")
+    layout = _layout(380, xaxis=_axis(type="category"), yaxis=y_axis, margin={"l": 10, "r": 20, "t": 50, "b": 40})
     if target is not None:
         y_axis["range"] = [0, 1.02]
-        fig.add_hline(
-            y=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2},
-            annotation_text=_label(target_label), annotation_position="top left",
-        )
-    fig.update_layout(
-        yaxis=y_axis,
-        xaxis={"type": "category", "automargin": True},
-        margin={"l": 10, "r": 20, "t": 50, "b": 40},
-    )
-    return fig
+        line, note = _target_line("y", target, target_label)
+        layout.update(shapes=[line], annotations=[note])
+    return _figure(traces, layout)
 
 
 def grouped_shares(
     groups: Sequence[str], series: Sequence[tuple[str, Sequence[Number]]], axis_title: str
 ) -> go.Figure:
     """Grouped vertical bars of shares: e.g. the municipality against region, size peers and the nation."""
-    fig = go.Figure(layout=_layout(360, barmode="group", bargap=0.3))
-    for i, (name, values) in enumerate(series):
-        fig.add_trace(
-            go.Bar(
-                x=[_label(g) for g in groups],
-                y=_none_if_missing(values),
-                name=_label(name),
-                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
-                text=[fmt.percent(v) for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate="%{x}, %{fullData.name}: %{text}<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        yaxis={"tickformat": ".0%", "title": {"text": axis_title}, "rangemode": "tozero",
-               "gridcolor": "#e3e6ea", "automargin": True},
-        margin={"l": 10, "r": 20, "t": 50, "b": 40},
-    )
-    return fig
+    traces = [
+        {
+            "type": "bar", "name": _label(name), "x": [_label(g) for g in groups], "y": _none_if_missing(values),
+            "marker": {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+            "text": [fmt.percent(v) for v in values], "textposition": "outside", "cliponaxis": False,
+            "hovertemplate": "%{x}, %{fullData.name}: %{text}<extra></extra>",
+        }
+        for i, (name, values) in enumerate(series)
+    ]
+    layout = _layout(360, barmode="group", bargap=0.3,
+                     yaxis=_axis(tickformat=".0%", title={"text": axis_title}, rangemode="tozero"),
+                     margin={"l": 10, "r": 20, "t": 50, "b": 40})
+    return _figure(traces, layout)
 
 
 def _unit(values: Sequence[Number]) -> tuple[float, str]:
@@ -180,61 +179,47 @@ def amounts(
 ) -> go.Figure:
     """Horizontal grouped bars of kr. per label (categories, industries); a suppressed cell shows '–'."""
     scale, unit = _unit([v for _, values in series for v in values])
-    fig = go.Figure(layout=_layout(max(220, 22 * len(labels) * max(1, len(series)) + 110),
-                                   barmode="group", bargap=0.3, bargroupgap=0.05))
-    for i, (name, values) in enumerate(series):
-        fig.add_trace(
-            go.Bar(
-                x=[None if fmt._missing(v) else v / scale for v in values],
-                y=[_label(lab) for lab in labels],
-                orientation="h",
-                name=_label(name),
-                marker={"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
-                text=[fmt.kr_short(v) for v in values],
-                textposition="outside",
-                textfont={"size": 11},
-                cliponaxis=False,
-                hovertemplate="%{y}, %{fullData.name}: %{text}<extra></extra>",
-            )
-        )
+    traces = [
+        {
+            "type": "bar", "orientation": "h", "name": _label(name),
+            "x": [None if fmt._missing(v) else v / scale for v in values], "y": [_label(lab) for lab in labels],
+            "marker": {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
+            "text": [fmt.kr_short(v) for v in values], "textposition": "outside", "textfont": {"size": 11},
+            "cliponaxis": False, "hovertemplate": "%{y}, %{fullData.name}: %{text}<extra></extra>",
+        }
+        for i, (name, values) in enumerate(series)
+    ]
     hidden = [_label(lab) for lab, flag in zip(labels, suppressed or [], strict=False) if flag]
     if hidden:
-        fig.add_trace(go.Scatter(
-            x=[0] * len(hidden), y=hidden, mode="text", text=["  –  (færre end 3 leverandører)"] * len(hidden),
-            textposition="middle right", textfont={"color": "#5b6570", "size": 12}, showlegend=False,
-            hoverinfo="skip",
-        ))
-    fig.update_layout(
-        xaxis={"title": {"text": unit}, "gridcolor": "#e3e6ea", "automargin": True, "tickformat": ",~f",
-               "side": "top", "rangemode": "tozero"},
-        yaxis={"autorange": "reversed", "automargin": True},
+        traces.append({
+            "type": "scatter", "mode": "text", "x": [0] * len(hidden), "y": hidden,
+            "text": ["  –  (færre end 3 leverandører)"] * len(hidden), "textposition": "middle right",
+            "textfont": {"color": "#5b6570", "size": 12}, "showlegend": False, "hoverinfo": "skip",
+        })
+    layout = _layout(
+        max(220, 22 * len(labels) * max(1, len(series)) + 110), barmode="group", bargap=0.3, bargroupgap=0.05,
+        xaxis=_axis(title={"text": unit}, tickformat=",~f", side="top", rangemode="tozero"),
+        yaxis=_axis(autorange="reversed"),
         margin={"l": 10, "r": 90, "t": 50, "b": 10},
         legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
     )
-    return fig
+    return _figure(traces, layout)
 
 
 def channels(labels: Sequence[str], purchases: Sequence[Number], rates: Sequence[Number]) -> go.Figure:
     """Purchases by ordering channel, with the transaction cost per purchase in the label."""
     colours = [OKABE_ITO["green"], OKABE_ITO["sky"], OKABE_ITO["orange"], OKABE_ITO["vermillion"]]
-    fig = go.Figure(
-        go.Bar(
-            x=[f"{_label(lab)}<br>({fmt.kr(r)} pr. indkøb)" for lab, r in zip(labels, rates, strict=True)],
-            y=_none_if_missing(purchases),
-            marker={"color": colours[: len(labels)]},
-            text=[fmt.integer(p) for p in purchases],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{text} indkøb<extra></extra>",
-        ),
-        layout=_layout(
-            340, showlegend=False,
-            yaxis={"title": {"text": "Antal indkøb"}, "gridcolor": "#e3e6ea", "automargin": True,
-                   "tickformat": ",d", "rangemode": "tozero"},
-            margin={"l": 10, "r": 20, "t": 40, "b": 40},
-        ),
-    )
-    return fig
+    trace = {
+        "type": "bar",
+        "x": [f"{_label(lab)}<br>({fmt.kr(r)} pr. indkøb)" for lab, r in zip(labels, rates, strict=True)],
+        "y": _none_if_missing(purchases), "marker": {"color": colours[: len(labels)]},
+        "text": [fmt.integer(p) for p in purchases], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{x}: %{text} indkøb<extra></extra>",
+    }
+    layout = _layout(340, showlegend=False,
+                     yaxis=_axis(title={"text": "Antal indkøb"}, tickformat=",d", rangemode="tozero"),
+                     margin={"l": 10, "r": 20, "t": 40, "b": 40})
+    return _figure([trace], layout)
 
 
 def target_bars(
@@ -247,36 +232,25 @@ def target_bars(
         OKABE_ITO["orange"] if h else (OKABE_ITO["green"] if (r or 0) >= target else OKABE_ITO["sky"])
         for r, h in zip(rates, highlight, strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=_none_if_missing(rates),
-            y=[_label(n) for n in names],
-            orientation="h",
-            marker={"color": colours},
-            text=[fmt.percent(r) for r in rates],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        ),
-        layout=_layout(
-            max(220, 17 * len(names) + 80), showlegend=False, bargap=0.25,
-            xaxis={"tickformat": ".0%", "range": [0, 1.08], "title": {"text": axis_title},
-                   "gridcolor": "#e3e6ea", "side": "top", "automargin": True},
-            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}},
-            margin={"l": 10, "r": 50, "t": 60, "b": 10},
-        ),
+    trace = {
+        "type": "bar", "orientation": "h", "x": _none_if_missing(rates), "y": [_label(n) for n in names],
+        "marker": {"color": colours}, "text": [fmt.percent(r) for r in rates], "textposition": "outside",
+        "cliponaxis": False, "hovertemplate": "%{y}: %{text}<extra></extra>",
+    }
+    line, note = _target_line("x", target, target_label)
+    layout = _layout(
+        max(220, 20 * len(names) + 80), showlegend=False, bargap=0.25,
+        xaxis=_axis(tickformat=".0%", range=[0, 1.08], title={"text": axis_title}, side="top"),
+        yaxis=_axis(autorange="reversed", tickfont={"size": 11}),
+        margin={"l": 10, "r": 50, "t": 60, "b": 10}, shapes=[line], annotations=[note],
     )
-    fig.add_vline(
-        x=target, line={"color": OKABE_ITO["vermillion"], "dash": "dot", "width": 2},
-        annotation_text=_label(target_label), annotation_position="bottom right",
-    )
-    return fig
+    return _figure([trace], layout)
 
 
 def to_payload(fig: go.Figure) -> str:
     """Compact JSON of the figure, safe to place inside <script type="application/json">."""
     spec = fig.to_plotly_json()
-    spec["layout"].pop("template", None)
+    spec["layout"].pop("template", None)  # plotly.js defaults; the layout sets what matters
     text = json.dumps(
         {"data": spec["data"], "layout": spec["layout"]},
         separators=(",", ":"), ensure_ascii=False, default=_json_default,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -34,7 +34,12 @@ def number(value: Any, decimals: int = 0) -> str:
     if _missing(value):
         return DASH
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(_num(value), format=pattern, locale=LOCALE)
+    # Round half up, as published statistics do (Babel alone rounds half to even: 3,25 -> 3,2).
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # never "-0"
+    return format_decimal(rounded, format=pattern, locale=LOCALE)
 
 
 def integer(value: Any) -> str:

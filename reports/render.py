@@ -204,7 +204,7 @@ def _method_html(path: Path) -> Markup:
     from markdown_it import MarkdownIt
 
     converter = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
-    return Markup(converter.render(path.read_text(encoding="utf-8")))  # noqa: S704 - html disabled above
+    return Markup(converter.render(path.read_text(encoding="utf-8")))
 
 
 # --------------------------------------------------------------------------------------------------- environment
@@ -702,7 +702,8 @@ def _write_chart_data(page: Page, data_dir: Path, write_xlsx: bool, note: str) -
     if write_xlsx:
         workbook = xlsxwriter.Workbook(
             data_dir / f"{page.stem}.xlsx",
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+             "in_memory": True},
         )
         formats = {"pct": workbook.add_format({"num_format": "0.0%"}),
                    "kr": workbook.add_format({"num_format": "#,##0"}),
@@ -778,8 +779,8 @@ def _publish_marts(marts: dict[str, pl.DataFrame], data_dir: Path, write_xlsx: b
 
 
 def _write_frame_xlsx(frame: pl.DataFrame, path: Path, sheet_name: str) -> None:
-    workbook = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(path, {"in_memory": True, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "strings_to_numbers": False})
     sheet = workbook.add_worksheet(sheet_name[:31])
     sheet.write_row(0, 0, frame.columns)
     for i, row in enumerate(frame.iter_rows(), start=1):
@@ -834,7 +835,7 @@ def render_site(marts_dir: Path, out_dir: Path, manifest: dict, config: ReportCo
         _write_chart_data(page, page.path.parent / "data", config.write_xlsx, common["suppression_note"])
         for chart in page.charts:
             if chart.figure is not None:
-                chart.payload = Markup(figures.to_payload(chart.figure))  # noqa: S704 - escaped JSON
+                chart.payload = Markup(figures.to_payload(chart.figure))
         html = env.get_template(page.template).render(
             **common, **page.context, charts=page.charts, root="../", stem=page.stem)
         page.path.write_text(html, encoding="utf-8")

@@ -1,10 +1,12 @@
 -- Parsers shared by every layer: one definition of each rule of METHODS.md and DATA_CONTRACT.md.
--- Each returns null when the value cannot be used; staging turns nulls of required fields into reasons.
--- Plain expressions (no subqueries) so that they stay vectorised over tens of millions of rows.
+-- Each returns null when the value cannot be used; the ingest SQL turns nulls of required fields into reasons.
+-- Plain expressions (no subqueries) so that they stay vectorised over tens of millions of rows. Each has a fast
+-- path for the common clean forms (CASE evaluates a branch only for the rows that reach it) and a slower,
+-- general path for the rest.
 
 -- Amounts: 1234,56 | 1.234,56 | 1234.56 | 1,234.56 | -12,50 | 12,50- | 1 234,56 | 100 kr.
--- The right-most of '.'/',' is the decimal mark; a lone '.' or ',' group followed by exactly three digits
--- repeated (1.234 / 1.234.567 / 1,234,567) is a thousands mark.
+-- The right-most of '.'/',' is the decimal mark; a '.' followed by exactly three digits (1.234, 1.234.567) or
+-- two or more ',' groups of three (1,234,567) are thousands marks.
 create or replace macro clean_amount_text(raw) as
     regexp_replace(trim(coalesce(raw, '')), '(\s|\x{00A0}|kr\.?$|DKK$)', '', 'gi');
 
@@ -21,14 +23,24 @@ create or replace macro decimal_amount_text(s) as
         else s
     end;
 
-create or replace macro parse_amount(raw) as
+create or replace macro parse_amount_general(raw) as
     case
         when regexp_full_match(decimal_amount_text(signed_amount_text(clean_amount_text(raw))), '[+-]?(\d+(\.\d*)?|\.\d+)')
         then try_cast(decimal_amount_text(signed_amount_text(clean_amount_text(raw))) as decimal(18, 2))
     end;
 
+create or replace macro parse_amount(raw) as
+    case
+        when raw is null then null
+        when not contains(raw, '.') and regexp_full_match(raw, '-?\d+(,\d+)?')
+            then try_cast(replace(raw, ',', '.') as decimal(18, 2))
+        when not contains(raw, ',') and length(raw) - strpos(raw, '.') in (1, 2) and regexp_full_match(raw, '-?\d*\.\d+')
+            then try_cast(raw as decimal(18, 2))
+        else parse_amount_general(raw)
+    end;
+
 -- Dates: 2021-03-31 | 31-03-2021 | 31.03.2021 | 31/03/2021 | 20210331 | 2021-03-31T10:00:00.
-create or replace macro parse_date(raw) as
+create or replace macro parse_date_general(raw) as
     cast(case
         when regexp_full_match(trim(raw), '\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?') then try_strptime(left(trim(raw), 10), '%Y-%m-%d')
         when regexp_full_match(trim(raw), '\d{1,2}-\d{1,2}-\d{4}') then try_strptime(trim(raw), '%d-%m-%Y')
@@ -37,19 +49,38 @@ create or replace macro parse_date(raw) as
         when regexp_full_match(trim(raw), '\d{8}') then try_strptime(trim(raw), '%Y%m%d')
     end as date);
 
--- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces and dashes; exactly 8 digits.
-create or replace macro cvr_digits(raw) as
-    regexp_replace(
-        regexp_replace(upper(trim(coalesce(raw, ''))), '^(DK:CVR|0184)[:\s]*', ''),
-        '^DK|[\s\-.]', '', 'g');
+create or replace macro parse_date(raw) as
+    case
+        when raw is null then null
+        when length(raw) = 10 and substr(raw, 5, 1) = '-' and substr(raw, 8, 1) = '-' and regexp_full_match(raw, '\d{4}-\d{2}-\d{2}')
+            then cast(try_strptime(raw, '%Y-%m-%d') as date)
+        when length(raw) = 10 and substr(raw, 3, 1) = '-' and substr(raw, 6, 1) = '-' and regexp_full_match(raw, '\d{2}-\d{2}-\d{4}')
+            then cast(try_strptime(raw, '%d-%m-%Y') as date)
+        when length(raw) = 10 and substr(raw, 3, 1) = '.' and substr(raw, 6, 1) = '.' and regexp_full_match(raw, '\d{2}\.\d{2}\.\d{4}')
+            then cast(try_strptime(raw, '%d.%m.%Y') as date)
+        when length(raw) = 10 and substr(raw, 3, 1) = '/' and substr(raw, 6, 1) = '/' and regexp_full_match(raw, '\d{2}/\d{2}/\d{4}')
+            then cast(try_strptime(raw, '%d/%m/%Y') as date)
+        else parse_date_general(raw)
+    end;
 
+-- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces, dashes and dots; exactly 8 digits.
 create or replace macro parse_cvr(raw) as
-    case when regexp_full_match(cvr_digits(raw), '\d{8}') then cvr_digits(raw) end;
+    case
+        when raw is null then null
+        when length(raw) = 8 and regexp_full_match(raw, '\d{8}') then raw
+        when length(raw) = 10 and upper(left(raw, 2)) = 'DK' and regexp_full_match(substr(raw, 3), '\d{8}') then substr(raw, 3)
+        else nullif(regexp_extract(
+            replace(replace(replace(upper(trim(raw)), ' ', ''), '-', ''), '.', ''),
+            '^(?:DK:CVR:?|0184:)?(?:DK)?(\d{8})$', 1), '')
+    end;
 
--- Order numbers (METHODS 5): trim, upper-case, no inner white space, leading zeros off an all-digit
--- number; the placeholders below mean "no order number".
+-- Order numbers (METHODS 5): trim, upper-case, no inner white space, leading zeros off an all-digit number;
+-- the placeholders below mean "no order number".
 create or replace macro compact_order_number(raw) as
-    regexp_replace(upper(trim(coalesce(raw, ''))), '\s+', '', 'g');
+    case
+        when regexp_matches(coalesce(raw, ''), '\s') then regexp_replace(upper(trim(raw)), '\s+', '', 'g')
+        else upper(coalesce(raw, ''))
+    end;
 
 create or replace macro normalise_order_number(raw) as
     case
@@ -65,31 +96,40 @@ create or replace macro normalise_kommunekode(raw) as
 -- Art (kontoplan): '2.2', '22', '2.2.1', '2,2' -> '2.2'; anything else is kept trimmed (and is not a known art).
 create or replace macro normalise_art(raw) as
     case
-        when trim(coalesce(raw, '')) = '' then null
+        when raw is null or trim(raw) = '' then null
+        when length(raw) = 3 and regexp_full_match(raw, '\d\.\d') then raw
         when regexp_full_match(trim(raw), '\d[.,]?\d([.,].*)?')
             then regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 1) || '.' || regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 2)
         else trim(raw)
     end;
 
 -- Document type of a finance row: invoice or credit_note, null when unrecognised.
-create or replace macro normalise_document_type(raw) as
-    case regexp_replace(lower(trim(coalesce(raw, ''))), '[\s_\-]', '', 'g')
+create or replace macro document_type_word(raw) as
+    case lower(raw)
         when 'faktura' then 'invoice' when 'invoice' then 'invoice' when '380' then 'invoice'
         when 'kreditnota' then 'credit_note' when 'creditnote' then 'credit_note' when '381' then 'credit_note'
     end;
 
+create or replace macro normalise_document_type(raw) as
+    coalesce(document_type_word(raw), document_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g')));
+
 -- UNSPSC: the 8-digit code (a longer code keeps its first 8 digits); null when not a code.
 create or replace macro normalise_unspsc(raw) as
     case
-        when regexp_full_match(regexp_replace(trim(coalesce(raw, '')), '[\s\-.]', '', 'g'), '\d{8,10}')
-        then left(regexp_replace(trim(raw), '[\s\-.]', '', 'g'), 8)
+        when raw is null then null
+        when length(raw) = 8 and regexp_full_match(raw, '\d{8}') then raw
+        when regexp_full_match(regexp_replace(trim(raw), '[\s\-.]', '', 'g'), '\d{8,10}')
+            then left(regexp_replace(trim(raw), '[\s\-.]', '', 'g'), 8)
     end;
 
 -- Order type: katalog (default), punchout, fritekst or e-ordre; null when unrecognised.
-create or replace macro normalise_order_type(raw) as
-    case regexp_replace(lower(trim(coalesce(raw, ''))), '[\s_\-]', '', 'g')
+create or replace macro order_type_word(raw) as
+    case lower(raw)
         when '' then 'katalog' when 'katalog' then 'katalog' when 'catalogue' then 'katalog' when 'ekatalog' then 'katalog'
         when 'punchout' then 'punchout'
         when 'fritekst' then 'fritekst' when 'freetext' then 'fritekst' when 'fritekstordre' then 'fritekst'
-        when 'eordre' then 'e-ordre' when 'eorder' then 'e-ordre'
+        when 'eordre' then 'e-ordre' when 'e-ordre' then 'e-ordre' when 'eorder' then 'e-ordre'
     end;
+
+create or replace macro normalise_order_type(raw) as
+    coalesce(order_type_word(coalesce(raw, '')), order_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g')));

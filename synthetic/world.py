@@ -5,6 +5,7 @@ its suppliers and its source-system dialect whatever is generated around it.
 """
 
 import csv
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -386,7 +387,7 @@ def assign_dialects(seed: int, kind: str, codes: list[str]) -> dict[str, Dialect
             order_type_words=pick(ORDER_TYPE_WORDS, 14),
         )
         if code == BAD_ROWS_KOMMUNE and dialect.header_style == "upper":
-            dialect = Dialect(**{**dialect.__dict__, "header_style": "danish"})  # keeps its kommunekode column
+            dialect = dataclasses.replace(dialect, header_style="danish")  # keeps its kommunekode column
         dialect.header  # noqa: B018 - fail early when a spelling does not map back
         out[code] = dialect
     return out
@@ -465,7 +466,7 @@ class World:
                 delivers_invoices=code not in NOTHING,
                 delivers_orders=code not in NOTHING + INVOICES_ONLY,
                 food_makers=code in makers,
-                xml_share=float(mrng.uniform(0.02, 0.05)) if code in xml else 0.0,
+                xml_share=float(mrng.uniform(0.01, 0.03)) if code in xml else 0.0,
                 ean=gln_numbers(mrng, max(3, int(POPULATION[code] ** 0.6))),
             )
         self.invoice_dialects = assign_dialects(seed, "invoices", [c for c in codes if c not in NOTHING])

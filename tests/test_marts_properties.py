@@ -65,10 +65,11 @@ def random_fixture(seed: int) -> tuple[list[dict], list[dict]]:
                 credited_document_number=f"F{n}",
             ))
         if rng.random() < 0.1:  # the same document delivered again in another file
-            invoices.extend(
+            invoices.extend([
                 {**row, "file_id": "again.csv", "source_file": "invoices/again.csv"}
-                for row in invoices if row["document_number"] == f"F{n}"
-            )
+                for row in invoices
+                if row["document_number"] == f"F{n}"
+            ])
     return invoices, orders
 
 
@@ -176,7 +177,9 @@ def test_column_types(con):
     for (table, column), kind in types.items():
         if column.endswith("_kr"):
             assert kind == "DECIMAL(18,2)", (table, column)
-        elif column.endswith(("_purchases", "_municipalities", "_lines", "_count")) or column in {"orders"}:
+        elif column.startswith(("rank_", "size_")):
             assert kind == "BIGINT", (table, column)
         elif "share" in column or column.endswith("_rate") or column.startswith("growth_ehandel"):
             assert kind == "DOUBLE", (table, column)
+        elif column.endswith(("_purchases", "_municipalities", "_lines", "_count")) or column in {"orders"}:
+            assert kind == "BIGINT", (table, column)

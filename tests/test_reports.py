@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
 
 import jinja2
 import plotly
+import plotly.graph_objects as go
 import polars as pl
 import pytest
 
+from reports import figures
 from reports import formatting as fmt
 from reports.render import ReportConfig, make_environment, render_site
 from tests.report_fixtures import (
@@ -149,44 +152,50 @@ def test_names_are_escaped_everywhere(site):
     assert "\\u003cscript" in html or "\\u0026lt;script" in html
 
 
+def _appears(value: float, text: str) -> bool:
+    """Whether an amount appears in a text, raw (12345.67) or formatted to the krone (12.346 kr.)."""
+    raw = re.search(rf"(?<![\d.]){re.escape(str(value))}(?!\d)", text) is not None
+    return raw or fmt.kr(value) in text
+
+
 def test_small_cells_are_suppressed_in_pages_and_downloads(site):
     out, frames, _ = site
-    cells = frames["category_municipality"].filter(
-        (pl.col("year") == 2021) & (pl.col("kommunekode") == SMALL_CELL_MUNICIPALITY)
+    code = SMALL_CELL_MUNICIPALITY
+    cell = frames["category_municipality"].filter(
+        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
         & (pl.col("category") == SMALL_CELL_CATEGORY)).row(0, named=True)
     industry = frames["industry_municipality"].filter(
-        (pl.col("year") == 2021) & (pl.col("kommunekode") == SMALL_CELL_MUNICIPALITY)
+        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
         & (pl.col("industry_code") == SMALL_CELL_INDUSTRY)).row(0, named=True)
-    hidden = [cells[c] for c in ("goods_spend_kr", "ehandel_spend_kr", "goods_purchases", "ehandel_purchases")]
-    hidden += [industry[c] for c in ("goods_spend_kr", "ehandel_spend_kr")]
+    hidden = [cell["goods_spend_kr"], cell["ehandel_spend_kr"], industry["goods_spend_kr"],
+              industry["ehandel_spend_kr"]]
 
-    def shown(value) -> list[str]:
-        return [str(value), fmt.kr(value), fmt.kr_short(value), fmt.integer(value), repr(value)]
-
-    page = _read(out / "2021" / f"{SMALL_CELL_MUNICIPALITY}.html")
-    assert "færre end 3 leverandører" in page and 'class="suppressed"' in page
-    chart_csv = _read(out / "2021" / "data" / f"{SMALL_CELL_MUNICIPALITY}-kategorier.csv")
+    page = _read(out / "2021" / f"{code}.html")
+    chart_csv = _read(out / "2021" / "data" / f"{code}-kategorier.csv")
     mart_csv = _read(out / "data" / "category_municipality.csv")
-    assert fmt.DASH in chart_csv and fmt.DASH in mart_csv
-    with zipfile.ZipFile(out / "2021" / "data" / f"{SMALL_CELL_MUNICIPALITY}.xlsx") as book:
-        workbook_xml = "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
-    with zipfile.ZipFile(out / "data" / "category_municipality.xlsx") as book:
-        mart_xml = "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
+    books = {}
+    for name, path in (("chart xlsx", out / "2021" / "data" / f"{code}.xlsx"),
+                       ("mart xlsx", out / "data" / "category_municipality.xlsx")):
+        with zipfile.ZipFile(path) as book:
+            books[name] = "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
+    texts = {"page": page, "chart csv": chart_csv, "mart csv": mart_csv, **books}
     for value in hidden:
-        for text in shown(value):
-            for name, content in (("page", page), ("chart csv", chart_csv), ("mart csv", mart_csv),
-                                  ("chart xlsx", workbook_xml), ("mart xlsx", mart_xml)):
-                assert f">{text}<" not in content and f",{text}," not in content and f"{text}" + "\n" \
-                    not in content or len(text) < 4, (name, text)
-            assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", page) is None, value
-            assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", workbook_xml) is None, value
-            assert re.search(rf"(?<![\d.]){re.escape(str(value))}(?![\d])", mart_xml) is None, value
+        for name, text in texts.items():
+            assert not _appears(value, text), (name, value)
+
+    # the row is there, shown as "–" with the footnote, in the page and in the chart's CSV
+    row = re.search(rf"<tr><td class=\"text\">{SMALL_CELL_CATEGORY}</td>(.*?)</tr>", page).group(1)
+    assert row.count('class="suppressed"') == 6  # four amounts/counts and two shares
+    assert "færre end 3 leverandører" in page
+    csv_row = next(line for line in chart_csv.splitlines() if line.startswith(SMALL_CELL_CATEGORY))
+    assert csv_row.count(fmt.DASH) == 6
+    assert "færre end 3 leverandører" in chart_csv
+    assert fmt.DASH in books["mart xlsx"] and fmt.DASH in mart_csv
+
     published = pl.read_parquet(out / "data" / "category_municipality.parquet")
-    small = published.filter((pl.col("kommunekode") == SMALL_CELL_MUNICIPALITY)
-                             & (pl.col("category") == SMALL_CELL_CATEGORY))
+    small = published.filter((pl.col("kommunekode") == code) & (pl.col("category") == SMALL_CELL_CATEGORY))
     assert small["suppressed"].all() and small["goods_spend_kr"].is_null().all()
     assert "supplier_count" not in published.columns
-    # other cells stay published
     assert published.filter(~pl.col("suppressed"))["goods_spend_kr"].is_not_null().all()
 
 
@@ -224,6 +233,23 @@ def test_page_sizes(site):
     out, _, _ = site
     for page in _html_files(out):
         assert page.stat().st_size <= MAX_PAGE_BYTES, (page, page.stat().st_size)
+
+
+def test_figure_builders_pass_plotly_validation(monkeypatch):
+    monkeypatch.setattr(figures, "VALIDATE", True)
+    built = [
+        figures.ranking(["A", XSS], [0.1, None], [True, False], "Andel"),
+        figures.development([figures.Series("A", [2020, 2021], [0.1, None], dashed=True)], "Andel",
+                            target=0.8, target_label="Mål"),
+        figures.grouped_shares(["x", "y"], [("A", [0.1, 0.2])], "Andel"),
+        figures.amounts(["a", "b"], [("Forbrug", [2.4e9, None])], [False, True]),
+        figures.channels(["a", "b"], [10, 20], [68, 99]),
+        figures.target_bars(["a"], [0.5], 0.8, "Mål 80,0%"),
+    ]
+    for fig in built:
+        payload = figures.to_payload(fig)
+        assert "<" not in payload and ">" not in payload
+        go.Figure(json.loads(payload))  # validates every property
 
 
 def test_plotly_is_copied_and_always_overwritten(site, tmp_path):

@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +47,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
-from lxml import etree
+from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (no stubs for the compiled module)
 
 __all__ = [
     "ORDER_NUMBER_PLACEHOLDERS",
@@ -71,8 +72,8 @@ NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
 }
-_CBC = "{%s}" % NS["cbc"]
-_CAC = "{%s}" % NS["cac"]
+_CBC = f"{{{NS['cbc']}}}"
+_CAC = f"{{{NS['cac']}}}"
 _ROOTS = {
     "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice": "invoice",
     "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote": "credit_note",
@@ -184,7 +185,16 @@ def _make_parser() -> etree.XMLParser:
     )
 
 
-_PARSER = _make_parser()  # one per process; lxml parsers are not shared across threads
+_PARSERS = threading.local()  # an lxml parser must not be used by two threads at once: one per thread
+
+
+def _parser() -> etree.XMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _make_parser()
+    return parser
+
+
 _DTD_REASON = "the file declares a DTD/entities, which e-invoices never do; refused for safety"
 
 
@@ -225,9 +235,21 @@ def _not_xml_reason(data: bytes) -> str | None:
     if b"\x00" in data[:1024]:
         return "not an XML document: the file holds binary data"
     if not start.startswith(b"<"):
-        shown = start[:30].decode("utf-8", errors="replace").replace("\n", " ")
+        try:
+            shown = start[:30].decode("utf-8")
+        except UnicodeDecodeError:  # Danish finance exports are often Windows-1252
+            shown = start[:30].decode("cp1252", errors="replace")
+        shown = shown.replace("\r", " ").replace("\n", " ")
         return f"not an XML document: it starts with {shown!r} instead of '<'"
     return None
+
+
+def _error_at_end(data: bytes, exc: etree.XMLSyntaxError) -> bool:
+    """Whether libxml2 stopped at the very end of the data: the mark of a file cut off in transfer."""
+    line, column = exc.position
+    stripped = data.rstrip()
+    last_line = stripped[stripped.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")
+    return line >= stripped.count(b"\n") + 1 and column + 1 >= len(last_line)
 
 
 def _parse_xml(data: bytes) -> etree._Element:
@@ -241,10 +263,12 @@ def _parse_xml(data: bytes) -> etree._Element:
     if _declares_dtd(data):
         raise UblError(_DTD_REASON)
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         message = str(exc.msg or exc).strip()
         message = re.sub(r",? line \d+, column \d+$", "", message)
+        if "Premature end of data" in message or (_error_at_end(data, exc) and "mismatch" not in message):
+            message = f"the file ends before the document does ({message})"
         raise UblError(f"the XML is truncated or malformed at line {exc.lineno}: {message}") from None
     if root is None:
         raise UblError("the file is empty")
@@ -283,19 +307,19 @@ _X_FIRST_LINE_CURRENCY = _xpath("string((cac:InvoiceLine|cac:CreditNoteLine|cac:
 
 # Every line field the reader needs, for all lines at once, as one compiled union: libxml2 walks the tree in C and
 # Python meets only the ~10 nodes a line that matter (a pass over each line's children costs twice as much).
-_LINE_PARTS = (
-    "", "/cbc:ID", "/cbc:LineExtensionAmount", "/cbc:InvoicedQuantity", "/cbc:CreditedQuantity", "/cbc:Quantity",
-    "/cac:OrderLineReference/cbc:LineID", "/cac:Price/cbc:PriceAmount", "/cac:Price/cbc:BaseQuantity",
-    "/cac:Item/cbc:Description", "/cac:Item/cbc:Name", "/cac:Item/cac:SellersItemIdentification/cbc:ID",
-    "/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode",
+_ITEM_PARTS = (
+    "", "/cbc:ID", "/cbc:LineExtensionAmount", "/cac:Item/cbc:Description", "/cac:Item/cbc:Name",
+    "/cac:Item/cac:SellersItemIdentification", "/cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode",
 )  # fmt: skip
-_LINE_PATHS = {
-    "invoice": "cac:InvoiceLine",
-    "credit_note": "cac:CreditNoteLine",
-    "order": "cac:OrderLine/cac:LineItem",
-}
+_LINE_PARTS = {  # what only one kind has: its quantity; order line references; an order's prices
+    "invoice": ("cac:InvoiceLine", ("/cbc:InvoicedQuantity", "/cac:OrderLineReference/cbc:LineID")),
+    "credit_note": ("cac:CreditNoteLine", ("/cbc:CreditedQuantity", "/cac:OrderLineReference/cbc:LineID")),
+    "order": ("cac:OrderLine/cac:LineItem", ("/cbc:Quantity", "/cac:Price/cbc:PriceAmount",
+                                             "/cac:Price/cbc:BaseQuantity")),
+}  # fmt: skip
 _X_LINE_NODES = {
-    kind: _xpath(" | ".join(path + part for part in _LINE_PARTS)) for kind, path in _LINE_PATHS.items()
+    kind: _xpath(" | ".join(path + part for part in (*_ITEM_PARTS, *own)))
+    for kind, (path, own) in _LINE_PARTS.items()
 }
 _LINE_TAGS = {
     "invoice": _CAC + "InvoiceLine", "credit_note": _CAC + "CreditNoteLine", "order": _CAC + "LineItem",
@@ -309,6 +333,7 @@ _T_BASE_QUANTITY = _CBC + "BaseQuantity"
 _T_DESCRIPTION = _CBC + "Description"
 _T_NAME = _CBC + "Name"
 _T_CLASSIFICATION_CODE = _CBC + "ItemClassificationCode"
+_T_SELLERS_ITEM = _CAC + "SellersItemIdentification"
 
 
 def _document_format(kind: str, customization: str) -> str:
@@ -329,7 +354,7 @@ def _document_format(kind: str, customization: str) -> str:
     elif kind != "order" and "urn:fdc:peppol.eu:2017:poacc:" in customization:
         return "PEPPOL-BIS3"
     raise UblError(
-        f"unknown e-document format for a {kind.replace('_', ' ')} (CustomizationID {customization!r}); "
+        f"unknown e-document format (CustomizationID {customization!r}) for this {kind.replace('_', ' ')}; "
         "expected OIOUBL 2.x/3 or Peppol BIS 3"
     )
 
@@ -441,12 +466,14 @@ def _read_lines(root: etree._Element, kind: str) -> tuple[UblLine, ...]:
         if tag == line_tag:
             fields = _LineFields()
             collected.append(fields)
-        elif tag == _T_ID:
-            # The line's own ID, or its item's SellersItemIdentification/ID.
-            if node.getparent().tag == line_tag:
-                fields.line_id = _text(node)
-            elif fields.item_number is None:
-                fields.item_number = _text(node)
+        elif tag == _T_ID:  # only the line's own: the item's ID is under SellersItemIdentification
+            fields.line_id = _text(node)
+        elif tag == _T_SELLERS_ITEM:
+            if fields.item_number is None:
+                for child in node:
+                    if child.tag == _T_ID:
+                        fields.item_number = _text(child)
+                        break
         elif tag == _T_LINE_AMOUNT:
             fields.amount = _text(node)
         elif tag in _T_QUANTITIES:
@@ -603,7 +630,8 @@ def read_file(path: Path | str) -> UblDocument:
 
 
 def _money(value: Decimal) -> str:
-    return str(value.quantize(_TWO_PLACES, ROUND_HALF_UP))
+    value = value.quantize(_TWO_PLACES, ROUND_HALF_UP)
+    return str(value.copy_abs() if value.is_zero() else value)  # never "-0.00"
 
 
 def _plain(value: Decimal | None) -> str | None:

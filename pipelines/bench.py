@@ -1,0 +1,133 @@
+"""`ehandel bench`: the pipeline's cost as a ratio to a bare DuckDB read of the same files.
+
+Generates (once, cached under .bench/) a data set at the given scale, then in the same invocation:
+1. the reference: every CSV read by DuckDB with all its columns, every XML document parsed once by lxml;
+2. the pipeline, cold: `ehandel run` on a fresh warehouse (the raw files are shared, the outputs are not).
+Each step runs in its own process, so peak memory (max RSS) is measured per step by the kernel.
+Results are appended to BENCHMARKS.md with the machine and the date.
+"""
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.settings import PROJECT_ROOT
+
+BENCH_DIR = PROJECT_ROOT / ".bench"
+RESULTS = PROJECT_ROOT / "BENCHMARKS.md"
+
+REFERENCE_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
+import duckdb
+from lxml import etree
+from assets.readers.csv_files import sniff, CsvFileError, transcode_to_utf8
+
+raw = Path(sys.argv[1]); scratch = Path(sys.argv[2])
+con = duckdb.connect()
+rows = 0
+for kind in ("invoices", "orders"):
+    for path in sorted((raw / kind).glob("*/*.csv")):
+        dialect = sniff(path, kind)
+        readable = path
+        if dialect.needs_transcoding:  # DuckDB cannot read Windows-1252 offline
+            readable = scratch / "ref.csv"
+            transcode_to_utf8(path, readable, dialect.encoding)
+        delim = {"\t": "\\t"}.get(dialect.delimiter, dialect.delimiter)
+        rows += con.execute(
+            f"select count(*) from (select hash(columns(*)) from read_csv(?, delim = '{delim}', header = true, "
+            "quote = '\"', all_varchar = true, ignore_errors = true))", [str(readable)]
+        ).fetchone()[0]
+
+def parse(paths):
+    for p in paths:
+        etree.fromstring(Path(p).read_bytes())
+    return len(paths)
+
+xml = sorted(str(p) for p in (raw / "ubl").rglob("*.xml"))
+chunks = [xml[i:i + 500] for i in range(0, len(xml), 500)]
+with ProcessPoolExecutor(2) as pool:
+    documents = sum(pool.map(parse, chunks))
+print(f"rows={rows} xml={documents}")
+"""
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in GiB of the process and its children, stdout) of one command."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-2000:]}")
+    return seconds, usage.ru_maxrss / 2**20, output
+
+
+def _raw_size(raw: Path) -> tuple[int, float]:
+    files = [p for p in raw.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files) / 2**30
+
+
+def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
+    data = BENCH_DIR / f"scale-{scale:g}-{years}-{seed}"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    ehandel = [sys.executable, "-m", "pipelines.cli"]
+    if not (data / "raw" / ".complete").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"generating scale {scale} for {years} into {data} (cached for later runs)")
+        _timed([*ehandel, "generate", "--data-dir", str(data), "--scale", str(scale), "--years", years, "--seed", str(seed)], env)
+        (data / "raw" / ".complete").touch()
+    for output in ("marts", "reports", "cache"):
+        shutil.rmtree(data / output, ignore_errors=True)
+    files, gib = _raw_size(data / "raw")
+
+    scratch = data / "cache"
+    scratch.mkdir(parents=True, exist_ok=True)
+    print("reference: bare DuckDB read of every CSV, lxml parse of every XML ...")
+    ref_s, ref_rss, ref_out = _timed([sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env)
+    print("pipeline: ehandel run, cold ...")
+    run_s, run_rss, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
+    line = (
+        f"| {stamp} | {scale:g} | {years} | {files} files, {gib:.2f} GiB ({ref_out.strip()}) | {run_s:.1f} | {ref_s:.1f} "
+        f"| {run_s / ref_s:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {machine} |"
+    )
+    _append_result(line)
+    return (
+        f"pipeline {run_s:.1f} s (peak RSS {run_rss:.2f} GiB), bare read {ref_s:.1f} s (peak RSS {ref_rss:.2f} GiB), "
+        f"ratio {run_s / ref_s:.2f}; data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
+    )
+
+
+def _memory_gib() -> float:
+    try:
+        import psutil
+
+        return psutil.virtual_memory().total / 2**30
+    except ImportError:  # pragma: no cover
+        return 0.0
+
+
+def _append_result(line: str) -> None:
+    header = (
+        "| date | scale | years | input | pipeline s | bare read s | ratio | pipeline peak RSS GiB | "
+        "bare read peak RSS GiB | machine |\n|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    if not RESULTS.exists():
+        RESULTS.write_text(
+            "# Benchmarks\n\n`make bench SCALE=<s>` (or `ehandel bench --scale <s>`) appends a row: a cold `ehandel run` "
+            "against a bare DuckDB read of the same files (every CSV with all columns, every XML parsed once by lxml), "
+            "each in its own process; peak RSS from the kernel (wait4).\n\n" + header,
+            encoding="utf-8",
+        )
+    with RESULTS.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
