@@ -33,26 +33,79 @@ SUPPRESSION_NOTE = "– Tallet vises ikke, fordi cellen bygger på færre end {n
 
 REQUIRED_MARTS: dict[str, tuple[str, ...]] = {
     "kpi_national": (
-        "year", "participating_municipalities", "goods_spend_kr", "ehandel_spend_kr", "share_spend",
-        "goods_purchases", "ehandel_purchases", "share_purchases", "growth_ehandel_spend",
-        "largest_category", "largest_category_ehandel_spend_kr", "largest_category_ehandel_purchases",
-        "most_traded_category", "most_traded_category_share", "typical_industry_code",
-        "typical_industry_name", "typical_industry_municipalities", "fakturamatch_rate",
+        "year",
+        "participating_municipalities",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "share_spend",
+        "goods_purchases",
+        "ehandel_purchases",
+        "share_purchases",
+        "growth_ehandel_spend",
+        "largest_category",
+        "largest_category_ehandel_spend_kr",
+        "largest_category_ehandel_purchases",
+        "most_traded_category",
+        "most_traded_category_share",
+        "typical_industry_code",
+        "typical_industry_name",
+        "typical_industry_municipalities",
+        "fakturamatch_rate",
     ),
     "kpi_municipality": (
-        "year", "kommunekode", "kommunenavn", "regionsnavn", "participating", "goods_spend_kr",
-        "ehandel_spend_kr", "share_spend", "goods_purchases", "ehandel_purchases", "share_purchases",
-        "fritekst_purchases", "fakturamatch_rate", "typical_industry_code", "transaction_cost_kr",
+        "year",
+        "kommunekode",
+        "kommunenavn",
+        "regionsnavn",
+        "participating",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "share_spend",
+        "goods_purchases",
+        "ehandel_purchases",
+        "share_purchases",
+        "fritekst_purchases",
+        "fakturamatch_rate",
+        "typical_industry_code",
+        "transaction_cost_kr",
         "potential_saving_kr",
     ),
-    "category_national": ("year", "category", "goods_spend_kr", "ehandel_spend_kr", "goods_purchases",
-                          "ehandel_purchases"),
-    "category_municipality": ("year", "kommunekode", "category", "goods_spend_kr", "ehandel_spend_kr",
-                              "goods_purchases", "ehandel_purchases"),
-    "industry_national": ("year", "industry_code", "industry_name", "goods_spend_kr", "ehandel_spend_kr",
-                          "goods_purchases", "ehandel_purchases"),
-    "industry_municipality": ("year", "kommunekode", "industry_code", "industry_name", "goods_spend_kr",
-                              "ehandel_spend_kr", "goods_purchases", "ehandel_purchases"),
+    "category_national": (
+        "year",
+        "category",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "goods_purchases",
+        "ehandel_purchases",
+    ),
+    "category_municipality": (
+        "year",
+        "kommunekode",
+        "category",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "goods_purchases",
+        "ehandel_purchases",
+    ),
+    "industry_national": (
+        "year",
+        "industry_code",
+        "industry_name",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "goods_purchases",
+        "ehandel_purchases",
+    ),
+    "industry_municipality": (
+        "year",
+        "kommunekode",
+        "industry_code",
+        "industry_name",
+        "goods_spend_kr",
+        "ehandel_spend_kr",
+        "goods_purchases",
+        "ehandel_purchases",
+    ),
     "coverage": ("year", "kommunekode", "invoice_lines", "order_lines", "participating"),
 }
 OPTIONAL_MARTS = ("compliance_national", "compliance_municipality", "quarantine", "ingest_log", "checks")
@@ -155,7 +208,9 @@ def load_marts(marts_dir: Path, min_suppliers: int = 3) -> dict[str, pl.DataFram
         frame = _normalise(pl.read_parquet(path))
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; the marts and reports disagree")
+            raise ValueError(
+                f"{path}: missing column(s) {', '.join(missing)}; the marts and reports disagree"
+            )
         marts[name] = frame
     for name in OPTIONAL_MARTS:
         path = marts_dir / f"{name}.parquet"
@@ -174,9 +229,17 @@ def suppress_small_cells(frame: pl.DataFrame, min_suppliers: int = 3) -> pl.Data
             [pl.lit(None, dtype=frame.schema[c]).alias(c) for c in VALUE_COLUMNS if c in frame.columns]
         ).with_columns(suppressed=pl.lit(True))
     small = pl.col("supplier_count").fill_null(0) < min_suppliers
-    return frame.with_columns(
-        [pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in VALUE_COLUMNS if c in frame.columns]
-    ).with_columns(suppressed=small).drop(INTERNAL_COLUMNS)
+    return (
+        frame.with_columns(
+            [
+                pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
+                for c in VALUE_COLUMNS
+                if c in frame.columns
+            ]
+        )
+        .with_columns(suppressed=small)
+        .drop(INTERNAL_COLUMNS)
+    )
 
 
 def _rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
@@ -256,39 +319,79 @@ def _channel_table(row: dict[str, Any], rates: dict[str, tuple[float, str]]) -> 
         "ehandel": None if ehandel is None or matched is None else ehandel - matched,
         "mail_telefon_web": None if goods is None or ehandel is None else goods - ehandel,
     }
-    labels = {"fakturamatch": "E-handel med fakturamatch", "ehandel": "E-handel uden fakturamatch",
-              "mail_telefon_web": "Øvrige indkøb (mail, telefon, web)"}
+    labels = {
+        "fakturamatch": "E-handel med fakturamatch",
+        "ehandel": "E-handel uden fakturamatch",
+        "mail_telefon_web": "Øvrige indkøb (mail, telefon, web)",
+    }
     rows = []
     for channel, count in counts.items():
         rate = rates.get(channel, (None, ""))[0]
-        rows.append({"channel": labels[channel], "purchases": count, "rate": rate,
-                     "cost": None if count is None or rate is None else count * rate})
+        rows.append(
+            {
+                "channel": labels[channel],
+                "purchases": count,
+                "rate": rate,
+                "cost": None if count is None or rate is None else count * rate,
+            }
+        )
     # The totals as the marts state them (METHODS 7), not re-added here.
-    rows.append({"channel": "I alt", "purchases": goods, "rate": None, "cost": row.get("transaction_cost_kr")})
-    rows.append({"channel": "Mulig besparelse, hvis alle indkøb var fakturamatch", "purchases": None,
-                 "rate": None, "cost": row.get("potential_saving_kr")})
+    rows.append(
+        {"channel": "I alt", "purchases": goods, "rate": None, "cost": row.get("transaction_cost_kr")}
+    )
+    rows.append(
+        {
+            "channel": "Mulig besparelse, hvis alle indkøb var fakturamatch",
+            "purchases": None,
+            "rate": None,
+            "cost": row.get("potential_saving_kr"),
+        }
+    )
     return Table(
-        [Column("channel", "Kanal"), Column("purchases", "Antal indkøb", "int"),
-         Column("rate", "Omkostning pr. indkøb", "kr"), Column("cost", "Transaktionsomkostning", "kr")],
+        [
+            Column("channel", "Kanal"),
+            Column("purchases", "Antal indkøb", "int"),
+            Column("rate", "Omkostning pr. indkøb", "kr"),
+            Column("cost", "Transaktionsomkostning", "kr"),
+        ],
         rows,
     )
 
 
-def _channel_chart(chart_id: str, row: dict[str, Any], rates: dict[str, tuple[float, str]], lead: str) -> Chart:
+def _channel_chart(
+    chart_id: str, row: dict[str, Any], rates: dict[str, tuple[float, str]], lead: str
+) -> Chart:
     table = _channel_table(row, rates)
     channels = table.rows[:3]
-    fig = figures.channels([r["channel"] for r in channels], [r["purchases"] for r in channels],
-                           [r["rate"] for r in channels])
-    short = {"personaleudlaeg": "personaleudlæg", "mail_telefon_web": "mail, telefon og web",
-             "ehandel": "e-handel", "fakturamatch": "fakturamatch"}
+    fig = figures.channels(
+        [r["channel"] for r in channels], [r["purchases"] for r in channels], [r["rate"] for r in channels]
+    )
+    short = {
+        "personaleudlaeg": "personaleudlæg",
+        "mail_telefon_web": "mail, telefon og web",
+        "ehandel": "e-handel",
+        "fakturamatch": "fakturamatch",
+    }
     listed = ", ".join(f"{short.get(k, k)} {fmt.kr(v[0])}" for k, v in rates.items())
-    return Chart(chart_id, "Transaktionsomkostninger efter kanal", table, fig, lead=lead,
-                 note=f"Anslåede omkostninger pr. indkøb: {listed}.")
+    return Chart(
+        chart_id,
+        "Transaktionsomkostninger efter kanal",
+        table,
+        fig,
+        lead=lead,
+        note=f"Anslåede omkostninger pr. indkøb: {listed}.",
+    )
 
 
 def _breakdown_chart(
-    chart_id: str, title: str, rows: list[dict[str, Any]], label_key: str, label_title: str,
-    lead: str, extra_columns: Sequence[Column] = (), code_key: str | None = None,
+    chart_id: str,
+    title: str,
+    rows: list[dict[str, Any]],
+    label_key: str,
+    label_title: str,
+    lead: str,
+    extra_columns: Sequence[Column] = (),
+    code_key: str | None = None,
 ) -> Chart:
     """Goods vs e-handel spend per category or industry; suppressed cells are gaps and '–'."""
     table_rows = []
@@ -298,21 +401,34 @@ def _breakdown_chart(
         share_s = SUPPRESSED if suppressed else _share(r.get("ehandel_spend_kr"), r.get("goods_spend_kr"))
         share_p = SUPPRESSED if suppressed else _share(r.get("ehandel_purchases"), r.get("goods_purchases"))
         label = r[label_key] if code_key is None else f"{r[code_key]} {fmt.text(r[label_key])}"
-        table_rows.append({"label": label, **values, "share_spend": share_s, "share_purchases": share_p,
-                           **{c.key: r.get(c.key) for c in extra_columns}})
+        table_rows.append(
+            {
+                "label": label,
+                **values,
+                "share_spend": share_s,
+                "share_purchases": share_p,
+                **{c.key: r.get(c.key) for c in extra_columns},
+            }
+        )
     columns = [
-        Column("label", label_title), Column("goods_spend_kr", "Forbrug, varekøb", "kr"),
-        Column("ehandel_spend_kr", "Heraf e-handel", "kr"), Column("share_spend", "E-handelsandel (kr.)", "pct"),
-        Column("goods_purchases", "Antal indkøb", "int"), Column("ehandel_purchases", "Heraf e-handel", "int"),
-        Column("share_purchases", "E-handelsandel (antal)", "pct"), *extra_columns,
+        Column("label", label_title),
+        Column("goods_spend_kr", "Forbrug, varekøb", "kr"),
+        Column("ehandel_spend_kr", "Heraf e-handel", "kr"),
+        Column("share_spend", "E-handelsandel (kr.)", "pct"),
+        Column("goods_purchases", "Antal indkøb", "int"),
+        Column("ehandel_purchases", "Heraf e-handel", "int"),
+        Column("share_purchases", "E-handelsandel (antal)", "pct"),
+        *extra_columns,
     ]
+
     def plotted(key: str) -> list[Any]:
         return [None if r[key] is SUPPRESSED else r[key] for r in table_rows]
 
-    fig = figures.amounts([r["label"] for r in table_rows],
-                          [("Forbrug, varekøb", plotted("goods_spend_kr")),
-                           ("Heraf e-handel", plotted("ehandel_spend_kr"))],
-                          [r["goods_spend_kr"] is SUPPRESSED for r in table_rows])
+    fig = figures.amounts(
+        [r["label"] for r in table_rows],
+        [("Forbrug, varekøb", plotted("goods_spend_kr")), ("Heraf e-handel", plotted("ehandel_spend_kr"))],
+        [r["goods_spend_kr"] is SUPPRESSED for r in table_rows],
+    )
     return Chart(chart_id, title, Table(columns, table_rows), fig, lead=lead)
 
 
@@ -321,21 +437,29 @@ def _compliance_chart(chart_id: str, rows: list[dict[str, Any]], lead: str) -> C
         return None
     rows = sorted(rows, key=lambda r: str(r["aftalenummer"]))
     table = Table(
-        [Column("aftale", "Aftale"), Column("category", "Kategori"),
-         Column("category_spend_kr", "Forbrug i kategorien", "kr"),
-         Column("agreement_spend_kr", "Heraf hos aftalens leverandører", "kr"),
-         Column("compliance_share", "Aftaleoverholdelse", "pct")],
+        [
+            Column("aftale", "Aftale"),
+            Column("category", "Kategori"),
+            Column("category_spend_kr", "Forbrug i kategorien", "kr"),
+            Column("agreement_spend_kr", "Heraf hos aftalens leverandører", "kr"),
+            Column("compliance_share", "Aftaleoverholdelse", "pct"),
+        ],
         [{"aftale": f"{r['aftalenummer']} {fmt.text(r['aftale_navn'])}", **r} for r in rows],
     )
-    fig = figures.ranking([r["aftale"] for r in table.rows], [r["compliance_share"] for r in table.rows],
-                          [False] * len(rows), "Andel af forbruget hos aftalens leverandører")
+    fig = figures.ranking(
+        [r["aftale"] for r in table.rows],
+        [r["compliance_share"] for r in table.rows],
+        [False] * len(rows),
+        "Andel af forbruget hos aftalens leverandører",
+    )
     return Chart(chart_id, "Aftaleoverholdelse (compliance) på SKI-aftaler", table, fig, lead=lead)
 
 
 # --------------------------------------------------------------------------------------------------- the site
 class _Site:
-    def __init__(self, marts: dict[str, pl.DataFrame], manifest: dict[str, str], config: ReportConfig,
-                 out_dir: Path):
+    def __init__(
+        self, marts: dict[str, pl.DataFrame], manifest: dict[str, str], config: ReportConfig, out_dir: Path
+    ):
         self.marts, self.manifest, self.config, self.out_dir = marts, manifest, config, out_dir
         self.rates = _reference_rates(config.reference_dir)
         self.reference_names = _reference_names(config.reference_dir)
@@ -373,24 +497,42 @@ class _Site:
     # ----------------------------------------------------------------------------------------------- quality
     def _quality(self) -> dict[str, Any]:
         log, quarantine, checks = (self.marts.get(n) for n in ("ingest_log", "quarantine", "checks"))
-        summary: dict[str, Any] = {"available": any(f is not None for f in (log, quarantine, checks)),
-                                   "log": None, "reasons": [], "checks": [], "quarantined_rows": None}
+        summary: dict[str, Any] = {
+            "available": any(f is not None for f in (log, quarantine, checks)),
+            "log": None,
+            "reasons": [],
+            "checks": [],
+            "quarantined_rows": None,
+        }
         if log is not None and log.height:
-            sums = {c: int(log[c].sum()) for c in ("rows_read", "rows_accepted", "rows_quarantined",
-                                                  "rows_duplicate") if c in log.columns}
+            sums = {
+                c: int(log[c].sum())
+                for c in ("rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate")
+                if c in log.columns
+            }
             per_kind = []
             if "kind" in log.columns:
-                for r in log.group_by("kind").agg(pl.len().alias("files"), *[pl.col(c).sum() for c in sums])\
-                        .sort("kind").to_dicts():
+                for r in (
+                    log.group_by("kind")
+                    .agg(pl.len().alias("files"), *[pl.col(c).sum() for c in sums])
+                    .sort("kind")
+                    .to_dicts()
+                ):
                     per_kind.append(r)
             summary["log"] = {"files": log.height, **sums, "per_kind": per_kind}
         if quarantine is not None and "reason" in quarantine.columns:
             summary["quarantined_rows"] = quarantine.height
-            summary["reasons"] = quarantine.group_by("reason").agg(
-                pl.len().alias("rows"),
-                pl.col("source_file").n_unique().alias("files") if "source_file" in quarantine.columns
-                else pl.lit(None).alias("files"),
-            ).sort(["rows", "reason"], descending=[True, False]).to_dicts()
+            summary["reasons"] = (
+                quarantine.group_by("reason")
+                .agg(
+                    pl.len().alias("rows"),
+                    pl.col("source_file").n_unique().alias("files")
+                    if "source_file" in quarantine.columns
+                    else pl.lit(None).alias("files"),
+                )
+                .sort(["rows", "reason"], descending=[True, False])
+                .to_dicts()
+            )
         if checks is not None and {"passed", "description"} <= set(checks.columns):
             summary["checks"] = [
                 {"description": r.get("description"), "severity": r.get("severity"), "passed": r["passed"]}
@@ -414,127 +556,255 @@ class _Site:
         ):
             ranked = sorted(participating, key=lambda r, key=key: (-(r[key] or 0), r["kommunekode"]))
             table = Table(
-                [Column("rank", "Nr.", "int"), Column("kommunenavn", "Kommune"),
-                 Column("kommunekode", "Kode"), Column("regionsnavn", "Region"), Column(key, label, "pct")],
+                [
+                    Column("rank", "Nr.", "int"),
+                    Column("kommunenavn", "Kommune"),
+                    Column("kommunekode", "Kode"),
+                    Column("regionsnavn", "Region"),
+                    Column(key, label, "pct"),
+                ],
                 [{"rank": i, **r} for i, r in enumerate(ranked, start=1)],
             )
-            fig = figures.ranking([_name(r) for r in ranked], [r[key] for r in ranked],
-                                  [r["kommunekode"] in selected for r in ranked], label)
+            fig = figures.ranking(
+                [_name(r) for r in ranked],
+                [r[key] for r in ranked],
+                [r["kommunekode"] in selected for r in ranked],
+                label,
+            )
             chart_id = "rang-forbrug" if key == "share_spend" else "rang-indkoeb"
-            charts.append(Chart(chart_id, title, table, fig,
-                                lead=f"Alle {len(ranked)} deltagende kommuner. Udvalgte kommuner er fremhævet."))
+            charts.append(
+                Chart(
+                    chart_id,
+                    title,
+                    table,
+                    fig,
+                    lead=f"Alle {len(ranked)} deltagende kommuner. Udvalgte kommuner er fremhævet.",
+                )
+            )
 
         charts.append(self._national_development(year))
-        charts.append(_breakdown_chart(
-            "kategorier", "Indkøbskategorier", sorted(self.categories_n.get(year, []),
-                                                     key=lambda r: -(r["ehandel_spend_kr"] or 0)),
-            "category", "Kategori", "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner.",
-            extra_columns=[Column("ehandel_purchase_share", "Andel af e-handelsindkøb", "pct")]
-            if any("ehandel_purchase_share" in r for r in self.categories_n.get(year, [])) else (),
-        ))
+        charts.append(
+            _breakdown_chart(
+                "kategorier",
+                "Indkøbskategorier",
+                sorted(self.categories_n.get(year, []), key=lambda r: -(r["ehandel_spend_kr"] or 0)),
+                "category",
+                "Kategori",
+                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner.",
+                extra_columns=[Column("ehandel_purchase_share", "Andel af e-handelsindkøb", "pct")]
+                if any("ehandel_purchase_share" in r for r in self.categories_n.get(year, []))
+                else (),
+            )
+        )
         industries = sorted(self.industries_n.get(year, []), key=lambda r: -(r["ehandel_spend_kr"] or 0))
-        charts.append(_breakdown_chart(
-            "brancher", "Leverandørernes brancher", industries[: cfg.top_industries], "industry_name",
-            "Branche (DB07)", f"De {min(cfg.top_industries, len(industries))} brancher med størst e-handel "
-            "(leverandørens DB07-hovedgruppe).", code_key="industry_code",
-        ))
+        charts.append(
+            _breakdown_chart(
+                "brancher",
+                "Leverandørernes brancher",
+                industries[: cfg.top_industries],
+                "industry_name",
+                "Branche (DB07)",
+                f"De {min(cfg.top_industries, len(industries))} brancher med størst e-handel "
+                "(leverandørens DB07-hovedgruppe).",
+                code_key="industry_code",
+            )
+        )
         charts.append(self._fakturamatch_national(year, participating))
-        charts.append(_channel_chart("transaktionsomkostninger", kpi, self.rates,
-                                     "Alle deltagende kommuners varekøb fordelt på bestillingskanal."))
-        compliance = _compliance_chart("compliance", self.compliance_n.get(year, []),
-                                       "Andel af forbruget i aftalens kategori, der gik til aftalens "
-                                       "leverandører.")
+        charts.append(
+            _channel_chart(
+                "transaktionsomkostninger",
+                kpi,
+                self.rates,
+                "Alle deltagende kommuners varekøb fordelt på bestillingskanal.",
+            )
+        )
+        compliance = _compliance_chart(
+            "compliance",
+            self.compliance_n.get(year, []),
+            "Andel af forbruget i aftalens kategori, der gik til aftalens leverandører.",
+        )
         if compliance:
             charts.append(compliance)
         charts.append(self._coverage_table(year))
 
         context = {
-            "kpi": kpi, "previous": previous, "year": year,
+            "kpi": kpi,
+            "previous": previous,
+            "year": year,
             "nation_tiles": self._nation_tiles(kpi, previous),
-            "method": self.method, "quality": self.quality,
+            "method": self.method,
+            "quality": self.quality,
             "target": cfg.fakturamatch_target,
         }
         return Page(self.out_dir / str(year) / "index.html", "national.html.j2", context, "landet", charts)
 
     def _nation_tiles(self, kpi: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return [
-            {"label": "E-handel i alt", "value": fmt.kr_short(kpi["ehandel_spend_kr"]),
-             "sub": f"af {fmt.kr_short(kpi['goods_spend_kr'])} varekøb",
-             "before": fmt.kr_short(previous["ehandel_spend_kr"]) if previous else None},
-            {"label": "Heraf fritekstordrer", "value": fmt.integer(kpi.get("fritekst_purchases")),
-             "sub": "indkøb", "before": fmt.integer(previous.get("fritekst_purchases")) if previous else None},
-            {"label": "Fakturamatch", "value": fmt.percent(kpi["fakturamatch_rate"]),
-             "sub": f"af e-handelsindkøb (mål {fmt.percent(self.config.fakturamatch_target)})",
-             "before": fmt.percent(previous["fakturamatch_rate"]) if previous else None},
-            {"label": "Transaktionsomkostninger", "value": fmt.kr_short(kpi.get("transaction_cost_kr")),
-             "sub": "anslået, alle varekøb",
-             "before": fmt.kr_short(previous.get("transaction_cost_kr")) if previous else None},
-            {"label": "Mulig besparelse", "value": fmt.kr_short(kpi.get("potential_saving_kr")),
-             "sub": "hvis alle indkøb var fakturamatch",
-             "before": fmt.kr_short(previous.get("potential_saving_kr")) if previous else None},
+            {
+                "label": "E-handel i alt",
+                "value": fmt.kr_short(kpi["ehandel_spend_kr"]),
+                "sub": f"af {fmt.kr_short(kpi['goods_spend_kr'])} varekøb",
+                "before": fmt.kr_short(previous["ehandel_spend_kr"]) if previous else None,
+            },
+            {
+                "label": "Heraf fritekstordrer",
+                "value": fmt.integer(kpi.get("fritekst_purchases")),
+                "sub": "indkøb",
+                "before": fmt.integer(previous.get("fritekst_purchases")) if previous else None,
+            },
+            {
+                "label": "Fakturamatch",
+                "value": fmt.percent(kpi["fakturamatch_rate"]),
+                "sub": f"af e-handelsindkøb (mål {fmt.percent(self.config.fakturamatch_target)})",
+                "before": fmt.percent(previous["fakturamatch_rate"]) if previous else None,
+            },
+            {
+                "label": "Transaktionsomkostninger",
+                "value": fmt.kr_short(kpi.get("transaction_cost_kr")),
+                "sub": "anslået, alle varekøb",
+                "before": fmt.kr_short(previous.get("transaction_cost_kr")) if previous else None,
+            },
+            {
+                "label": "Mulig besparelse",
+                "value": fmt.kr_short(kpi.get("potential_saving_kr")),
+                "sub": "hvis alle indkøb var fakturamatch",
+                "before": fmt.kr_short(previous.get("potential_saving_kr")) if previous else None,
+            },
         ]
 
     def _national_development(self, year: int) -> Chart:
         years = [y for y in self.all_years if y <= year]
         black = figures.OKABE_ITO["black"]
         series = [
-            figures.Series("Landet, andel af forbrug (kr.)", years,
-                           [self.national[y]["share_spend"] for y in years], black),
-            figures.Series("Landet, andel af antal indkøb", years,
-                           [self.national[y]["share_purchases"] for y in years], black, dashed=True),
+            figures.Series(
+                "Landet, andel af forbrug (kr.)",
+                years,
+                [self.national[y]["share_spend"] for y in years],
+                black,
+            ),
+            figures.Series(
+                "Landet, andel af antal indkøb",
+                years,
+                [self.national[y]["share_purchases"] for y in years],
+                black,
+                dashed=True,
+            ),
         ]
-        table_rows = [{"name": "Landet", "measure": "Andel af forbrug (kr.)",
-                       **{str(y): self.national[y]["share_spend"] for y in years}},
-                      {"name": "Landet", "measure": "Andel af antal indkøb",
-                       **{str(y): self.national[y]["share_purchases"] for y in years}}]
+        table_rows = [
+            {
+                "name": "Landet",
+                "measure": "Andel af forbrug (kr.)",
+                **{str(y): self.national[y]["share_spend"] for y in years},
+            },
+            {
+                "name": "Landet",
+                "measure": "Andel af antal indkøb",
+                **{str(y): self.national[y]["share_purchases"] for y in years},
+            },
+        ]
         for code in self.config.selected_municipalities:
             history = self.by_code.get(code)
             if not history:
                 continue
             name = _name(history[max(history)])
-            values = [history[y]["share_spend"] if y in history and history[y]["participating"] else None
-                      for y in years]
+            values = [
+                history[y]["share_spend"] if y in history and history[y]["participating"] else None
+                for y in years
+            ]
             series.append(figures.Series(f"{name}, andel af forbrug (kr.)", years, values))
-            table_rows.append({"name": name, "measure": "Andel af forbrug (kr.)",
-                               **{str(y): v for y, v in zip(years, values, strict=True)}})
+            table_rows.append(
+                {
+                    "name": name,
+                    "measure": "Andel af forbrug (kr.)",
+                    **{str(y): v for y, v in zip(years, values, strict=True)},
+                }
+            )
         fig = figures.development(series, "E-handelsandel")
-        table = Table([Column("name", "Enhed"), Column("measure", "Mål"),
-                       *[Column(str(y), str(y), "pct") for y in years]], table_rows)
-        return Chart("udvikling", "Udviklingen over årene: landet og udvalgte kommuner", table, fig,
-                     lead="E-handelsandelen for hele landet og for udvalgte kommuner. Et hul i en kurve er et "
-                          "år, hvor kommunen ikke er opgjort.")
+        table = Table(
+            [
+                Column("name", "Enhed"),
+                Column("measure", "Mål"),
+                *[Column(str(y), str(y), "pct") for y in years],
+            ],
+            table_rows,
+        )
+        return Chart(
+            "udvikling",
+            "Udviklingen over årene: landet og udvalgte kommuner",
+            table,
+            fig,
+            lead="E-handelsandelen for hele landet og for udvalgte kommuner. Et hul i en kurve er et "
+            "år, hvor kommunen ikke er opgjort.",
+        )
 
     def _fakturamatch_national(self, year: int, participating: list[dict[str, Any]]) -> Chart:
         target = self.config.fakturamatch_target
         ranked = sorted(participating, key=lambda r: (-(r["fakturamatch_rate"] or 0), r["kommunekode"]))
-        fig = figures.target_bars([_name(r) for r in ranked], [r["fakturamatch_rate"] for r in ranked], target,
-                                  f"Mål {fmt.percent(target)}", None, "Andel af e-handelsindkøb med fakturamatch")
-        table = Table([Column("kommunenavn", "Kommune"), Column("kommunekode", "Kode"),
-                       Column("fakturamatch_rate", "Fakturamatch", "pct")], ranked)
+        fig = figures.target_bars(
+            [_name(r) for r in ranked],
+            [r["fakturamatch_rate"] for r in ranked],
+            target,
+            f"Mål {fmt.percent(target)}",
+            None,
+            "Andel af e-handelsindkøb med fakturamatch",
+        )
+        table = Table(
+            [
+                Column("kommunenavn", "Kommune"),
+                Column("kommunekode", "Kode"),
+                Column("fakturamatch_rate", "Fakturamatch", "pct"),
+            ],
+            ranked,
+        )
         reached = sum(1 for r in ranked if (r["fakturamatch_rate"] or 0) >= target)
-        return Chart("fakturamatch", f"Fakturamatch mod målet på {fmt.percent(target)}", table, fig,
-                     lead=f"{reached} af {len(ranked)} kommuner når målet (grøn). Landet samlet: "
-                          f"{fmt.percent(self.national[year]['fakturamatch_rate'])}.")
+        return Chart(
+            "fakturamatch",
+            f"Fakturamatch mod målet på {fmt.percent(target)}",
+            table,
+            fig,
+            lead=f"{reached} af {len(ranked)} kommuner når målet (grøn). Landet samlet: "
+            f"{fmt.percent(self.national[year]['fakturamatch_rate'])}.",
+        )
 
     def _coverage_table(self, year: int) -> Chart:
         rows = []
-        codes = sorted({code for (y, code) in self.coverage if y == year}
-                       | {r["kommunekode"] for r in self.municipal.get(year, [])})
+        codes = sorted(
+            {code for (y, code) in self.coverage if y == year}
+            | {r["kommunekode"] for r in self.municipal.get(year, [])}
+        )
         for code in codes:
             cov = self.coverage.get((year, code), {})
             kpi = self.by_code.get(code, {}).get(year, {})
             name = kpi.get("kommunenavn") or self.reference_names.get(code, ("", ""))[0]
             participating = kpi.get("participating", cov.get("participating", False))
-            rows.append({"kommunenavn": name, "kommunekode": code,
-                         "invoice_lines": cov.get("invoice_lines"), "order_lines": cov.get("order_lines"),
-                         "status": "deltager" if participating else "ikke opgjort",
-                         "reason": "" if participating else self.reason(year, code)})
-        table = Table([Column("kommunenavn", "Kommune"), Column("kommunekode", "Kode"),
-                       Column("invoice_lines", "Fakturalinjer", "int"),
-                       Column("order_lines", "Ordrelinjer", "int"), Column("status", "Status"),
-                       Column("reason", "Begrundelse")], rows)
-        return Chart("daekning", "Dækning: hvilke kommuner indgår", table, None,
-                     lead="En kommune indgår, når den har leveret både fakturaer og ordrer for året.")
+            rows.append(
+                {
+                    "kommunenavn": name,
+                    "kommunekode": code,
+                    "invoice_lines": cov.get("invoice_lines"),
+                    "order_lines": cov.get("order_lines"),
+                    "status": "deltager" if participating else "ikke opgjort",
+                    "reason": "" if participating else self.reason(year, code),
+                }
+            )
+        table = Table(
+            [
+                Column("kommunenavn", "Kommune"),
+                Column("kommunekode", "Kode"),
+                Column("invoice_lines", "Fakturalinjer", "int"),
+                Column("order_lines", "Ordrelinjer", "int"),
+                Column("status", "Status"),
+                Column("reason", "Begrundelse"),
+            ],
+            rows,
+        )
+        return Chart(
+            "daekning",
+            "Dækning: hvilke kommuner indgår",
+            table,
+            None,
+            lead="En kommune indgår, når den har leveret både fakturaer og ordrer for året.",
+        )
 
     def reason(self, year: int, code: str) -> str:
         cov = self.coverage.get((year, code))
@@ -554,7 +824,9 @@ class _Site:
         code = fmt.kommunekode(row["kommunekode"])
         history = self.by_code[code]
         context: dict[str, Any] = {
-            "m": row, "year": year, "kpi": self.national[year],
+            "m": row,
+            "year": year,
+            "kpi": self.national[year],
             "history_years": [y for y in self.years if y in history],
             "previous": history.get(year - 1) if history.get(year - 1, {}).get("participating") else None,
             "reason": "" if row["participating"] else self.reason(year, code),
@@ -574,47 +846,89 @@ class _Site:
             return formatter(previous.get(key)) if previous else None
 
         return [
-            {"label": "E-handel, andel af forbrug (kr.)", "value": fmt.percent(m["share_spend"]),
-             "sub": f"Landet: {fmt.percent(m.get('national_share_spend'))}",
-             "before": before("share_spend", fmt.percent), "big": True},
-            {"label": "E-handel, andel af antal indkøb", "value": fmt.percent(m["share_purchases"]),
-             "sub": f"Landet: {fmt.percent(m.get('national_share_purchases'))}",
-             "before": before("share_purchases", fmt.percent), "big": True},
-            {"label": "Placering", "value": f"nr. {fmt.integer(m.get('rank_share_spend'))}",
-             "sub": f"af {n} kommuner (andel af forbrug)", "before": None},
-            {"label": "Vækst i e-handel ift. året før", "value": fmt.signed_percent(m.get("growth_ehandel_spend")),
-             "sub": "forbrug (kr.)", "before": before("growth_ehandel_spend", fmt.signed_percent)},
-            {"label": "E-handel", "value": fmt.kr_short(m["ehandel_spend_kr"]),
-             "sub": f"{fmt.integer(m['ehandel_purchases'])} indkøb, heraf "
-                    f"{fmt.integer(m['fritekst_purchases'])} fritekst",
-             "before": before("ehandel_spend_kr", fmt.kr_short)},
-            {"label": "Leverandørens typiske branche",
-             "value": fmt.text(m.get("typical_industry_name") or m.get("typical_industry_code")),
-             "sub": f"DB07 {fmt.text(m.get('typical_industry_code'))}", "before": None, "word": True},
-            {"label": "Fakturamatch", "value": fmt.percent(m["fakturamatch_rate"]),
-             "sub": f"mål {fmt.percent(self.config.fakturamatch_target)}",
-             "before": before("fakturamatch_rate", fmt.percent)},
-            {"label": "Mulig besparelse", "value": fmt.kr_short(m["potential_saving_kr"]),
-             "sub": f"af {fmt.kr_short(m['transaction_cost_kr'])} i transaktionsomkostninger",
-             "before": before("potential_saving_kr", fmt.kr_short)},
+            {
+                "label": "E-handel, andel af forbrug (kr.)",
+                "value": fmt.percent(m["share_spend"]),
+                "sub": f"Landet: {fmt.percent(m.get('national_share_spend'))}",
+                "before": before("share_spend", fmt.percent),
+                "big": True,
+            },
+            {
+                "label": "E-handel, andel af antal indkøb",
+                "value": fmt.percent(m["share_purchases"]),
+                "sub": f"Landet: {fmt.percent(m.get('national_share_purchases'))}",
+                "before": before("share_purchases", fmt.percent),
+                "big": True,
+            },
+            {
+                "label": "Placering",
+                "value": f"nr. {fmt.integer(m.get('rank_share_spend'))}",
+                "sub": f"af {n} kommuner (andel af forbrug)",
+                "before": None,
+            },
+            {
+                "label": "Vækst i e-handel ift. året før",
+                "value": fmt.signed_percent(m.get("growth_ehandel_spend")),
+                "sub": "forbrug (kr.)",
+                "before": before("growth_ehandel_spend", fmt.signed_percent),
+            },
+            {
+                "label": "E-handel",
+                "value": fmt.kr_short(m["ehandel_spend_kr"]),
+                "sub": f"{fmt.integer(m['ehandel_purchases'])} indkøb, heraf "
+                f"{fmt.integer(m['fritekst_purchases'])} fritekst",
+                "before": before("ehandel_spend_kr", fmt.kr_short),
+            },
+            {
+                "label": "Leverandørens typiske branche",
+                "value": fmt.text(m.get("typical_industry_name") or m.get("typical_industry_code")),
+                "sub": f"DB07 {fmt.text(m.get('typical_industry_code'))}",
+                "before": None,
+                "word": True,
+            },
+            {
+                "label": "Fakturamatch",
+                "value": fmt.percent(m["fakturamatch_rate"]),
+                "sub": f"mål {fmt.percent(self.config.fakturamatch_target)}",
+                "before": before("fakturamatch_rate", fmt.percent),
+            },
+            {
+                "label": "Mulig besparelse",
+                "value": fmt.kr_short(m["potential_saving_kr"]),
+                "sub": f"af {fmt.kr_short(m['transaction_cost_kr'])} i transaktionsomkostninger",
+                "before": before("potential_saving_kr", fmt.kr_short),
+            },
         ]
 
     def _municipal_charts(self, year: int, m: dict[str, Any], history: dict[int, dict]) -> list[Chart]:
         name, code = _name(m), m["kommunekode"]
         charts: list[Chart] = []
         groups = ["Andel af forbrug (kr.)", "Andel af antal indkøb"]
-        series = [(name, [m["share_spend"], m["share_purchases"]]),
-                  (fmt.text(m.get("regionsnavn")), [m.get("region_share_spend"), m.get("region_share_purchases")]),
-                  ("Kommuner af samme størrelse", [m.get("peer_share_spend"), m.get("peer_share_purchases")]),
-                  ("Landet", [m.get("national_share_spend"), m.get("national_share_purchases")])]
-        table = Table([Column("name", "Sammenligning"), Column("spend", groups[0], "pct"),
-                       Column("purchases", groups[1], "pct")],
-                      [{"name": s[0], "spend": s[1][0], "purchases": s[1][1]} for s in series])
-        charts.append(Chart("sammenligning", "Kommunen sammenlignet med region, kommuner af samme størrelse og "
-                            "landet", table, figures.grouped_shares(groups, series, "E-handelsandel"),
-                            lead=f"Placering: nr. {fmt.integer(m.get('rank_share_spend'))} efter andel af forbrug"
-                                 f" og nr. {fmt.integer(m.get('rank_share_purchases'))} efter andel af antal "
-                                 "indkøb."))
+        series = [
+            (name, [m["share_spend"], m["share_purchases"]]),
+            (fmt.text(m.get("regionsnavn")), [m.get("region_share_spend"), m.get("region_share_purchases")]),
+            ("Kommuner af samme størrelse", [m.get("peer_share_spend"), m.get("peer_share_purchases")]),
+            ("Landet", [m.get("national_share_spend"), m.get("national_share_purchases")]),
+        ]
+        table = Table(
+            [
+                Column("name", "Sammenligning"),
+                Column("spend", groups[0], "pct"),
+                Column("purchases", groups[1], "pct"),
+            ],
+            [{"name": s[0], "spend": s[1][0], "purchases": s[1][1]} for s in series],
+        )
+        charts.append(
+            Chart(
+                "sammenligning",
+                "Kommunen sammenlignet med region, kommuner af samme størrelse og landet",
+                table,
+                figures.grouped_shares(groups, series, "E-handelsandel"),
+                lead=f"Placering: nr. {fmt.integer(m.get('rank_share_spend'))} efter andel af forbrug"
+                f" og nr. {fmt.integer(m.get('rank_share_purchases'))} efter andel af antal "
+                "indkøb.",
+            )
+        )
 
         years = [y for y in self.all_years if y <= year]
         own = [history.get(y) if history.get(y, {}).get("participating") else None for y in years]
@@ -627,47 +941,97 @@ class _Site:
         blue, black = figures.OKABE_ITO["blue"], figures.OKABE_ITO["black"]
         styles = [(blue, False), (blue, True), (black, False), (black, True)]
         fig = figures.development(
-            [figures.Series(k, years, v, c, d) for (k, v), (c, d) in zip(values.items(), styles, strict=True)],
-            "E-handelsandel")
-        table = Table([Column("measure", "Serie"), *[Column(str(y), str(y), "pct") for y in years]],
-                      [{"measure": k, **{str(y): x for y, x in zip(years, v, strict=True)}}
-                       for k, v in values.items()])
-        charts.append(Chart("udvikling", "Udviklingen over årene", table, fig,
-                            lead="Kommunens e-handelsandele (blå) over årene sammenlignet med landet (sort). "
-                                 "Fuld linje: andel af forbrug (kr.); stiplet: andel af antal indkøb."))
+            [
+                figures.Series(k, years, v, c, d)
+                for (k, v), (c, d) in zip(values.items(), styles, strict=True)
+            ],
+            "E-handelsandel",
+        )
+        table = Table(
+            [Column("measure", "Serie"), *[Column(str(y), str(y), "pct") for y in years]],
+            [{"measure": k, **{str(y): x for y, x in zip(years, v, strict=True)}} for k, v in values.items()],
+        )
+        charts.append(
+            Chart(
+                "udvikling",
+                "Udviklingen over årene",
+                table,
+                fig,
+                lead="Kommunens e-handelsandele (blå) over årene sammenlignet med landet (sort). "
+                "Fuld linje: andel af forbrug (kr.); stiplet: andel af antal indkøb.",
+            )
+        )
 
-        charts.append(_breakdown_chart(
-            "kategorier", "Indkøbskategorier",
-            sorted(self.categories_m.get((year, code), []), key=_by_spend),
-            "category", "Kategori", "Kommunens forbrug og e-handel pr. indkøbskategori."))
-        charts.append(_breakdown_chart(
-            "brancher", "Leverandørernes brancher",
-            sorted(self.industries_m.get((year, code), []), key=_by_spend),
-            "industry_name", "Branche (DB07)", "Kommunens forbrug og e-handel pr. leverandørbranche.",
-            code_key="industry_code"))
+        charts.append(
+            _breakdown_chart(
+                "kategorier",
+                "Indkøbskategorier",
+                sorted(self.categories_m.get((year, code), []), key=_by_spend),
+                "category",
+                "Kategori",
+                "Kommunens forbrug og e-handel pr. indkøbskategori.",
+            )
+        )
+        charts.append(
+            _breakdown_chart(
+                "brancher",
+                "Leverandørernes brancher",
+                sorted(self.industries_m.get((year, code), []), key=_by_spend),
+                "industry_name",
+                "Branche (DB07)",
+                "Kommunens forbrug og e-handel pr. leverandørbranche.",
+                code_key="industry_code",
+            )
+        )
 
         rates = [o["fakturamatch_rate"] if o else None for o in own]
         target = self.config.fakturamatch_target
         fig = figures.development(
-            [figures.Series(f"{name}, fakturamatch", years, rates, figures.OKABE_ITO["blue"]),
-             figures.Series("Landet, fakturamatch", years, [self.national[y]["fakturamatch_rate"] for y in years],
-                            figures.OKABE_ITO["black"], dashed=True)],
-            "Andel af e-handelsindkøb", target=target, target_label=f"Mål {fmt.percent(target)}")
-        table = Table([Column("year", "År", "year"), Column("own", name, "pct"),
-                       Column("national", "Landet", "pct")],
-                      [{"year": y, "own": r, "national": self.national[y]["fakturamatch_rate"]}
-                       for y, r in zip(years, rates, strict=True)])
-        charts.append(Chart("fakturamatch", f"Fakturamatch mod målet på {fmt.percent(target)}", table, fig,
-                            lead="Andelen af kommunens e-handelsindkøb, hvor fakturaen matches automatisk "
-                                 "mod ordren."))
-        charts.append(_channel_chart(
-            "transaktionsomkostninger", m, self.rates,
-            f"Kommunens varekøb fordelt på bestillingskanal. Transaktionsomkostninger i alt "
-            f"{fmt.kr(m['transaction_cost_kr'])}; mulig besparelse {fmt.kr(m['potential_saving_kr'])}, "
-            "hvis alle indkøb var e-handel med fakturamatch."))
-        compliance = _compliance_chart("compliance", self.compliance_m.get((year, code), []),
-                                       "Andel af kommunens forbrug i aftalens kategori, der gik til aftalens "
-                                       "leverandører.")
+            [
+                figures.Series(f"{name}, fakturamatch", years, rates, figures.OKABE_ITO["blue"]),
+                figures.Series(
+                    "Landet, fakturamatch",
+                    years,
+                    [self.national[y]["fakturamatch_rate"] for y in years],
+                    figures.OKABE_ITO["black"],
+                    dashed=True,
+                ),
+            ],
+            "Andel af e-handelsindkøb",
+            target=target,
+            target_label=f"Mål {fmt.percent(target)}",
+        )
+        table = Table(
+            [Column("year", "År", "year"), Column("own", name, "pct"), Column("national", "Landet", "pct")],
+            [
+                {"year": y, "own": r, "national": self.national[y]["fakturamatch_rate"]}
+                for y, r in zip(years, rates, strict=True)
+            ],
+        )
+        charts.append(
+            Chart(
+                "fakturamatch",
+                f"Fakturamatch mod målet på {fmt.percent(target)}",
+                table,
+                fig,
+                lead="Andelen af kommunens e-handelsindkøb, hvor fakturaen matches automatisk mod ordren.",
+            )
+        )
+        charts.append(
+            _channel_chart(
+                "transaktionsomkostninger",
+                m,
+                self.rates,
+                f"Kommunens varekøb fordelt på bestillingskanal. Transaktionsomkostninger i alt "
+                f"{fmt.kr(m['transaction_cost_kr'])}; mulig besparelse {fmt.kr(m['potential_saving_kr'])}, "
+                "hvis alle indkøb var e-handel med fakturamatch.",
+            )
+        )
+        compliance = _compliance_chart(
+            "compliance",
+            self.compliance_m.get((year, code), []),
+            "Andel af kommunens forbrug i aftalens kategori, der gik til aftalens leverandører.",
+        )
         if compliance:
             charts.append(compliance)
         return charts
@@ -678,16 +1042,31 @@ class _Site:
         for code in sorted(self.by_code):
             history = self.by_code[code]
             latest = history[max(history)]
-            municipalities.append({
-                "kommunekode": code, "kommunenavn": latest.get("kommunenavn"),
-                "regionsnavn": latest.get("regionsnavn"),
-                "years": [{"year": y, "participating": history[y]["participating"],
-                           "share_spend": history[y].get("share_spend")} if y in history else None
-                          for y in self.years],
-            })
-        return {"years": [self.national[y] for y in reversed(self.years)], "year_list": self.years,
-                "municipalities": municipalities, "downloads": downloads, "quality": self.quality,
-                "latest_year": max(self.years) if self.years else None}
+            municipalities.append(
+                {
+                    "kommunekode": code,
+                    "kommunenavn": latest.get("kommunenavn"),
+                    "regionsnavn": latest.get("regionsnavn"),
+                    "years": [
+                        {
+                            "year": y,
+                            "participating": history[y]["participating"],
+                            "share_spend": history[y].get("share_spend"),
+                        }
+                        if y in history
+                        else None
+                        for y in self.years
+                    ],
+                }
+            )
+        return {
+            "years": [self.national[y] for y in reversed(self.years)],
+            "year_list": self.years,
+            "municipalities": municipalities,
+            "downloads": downloads,
+            "quality": self.quality,
+            "latest_year": max(self.years) if self.years else None,
+        }
 
 
 # --------------------------------------------------------------------------------------------------- writing
@@ -702,21 +1081,28 @@ def _write_chart_data(page: Page, data_dir: Path, write_xlsx: bool, note: str) -
     if write_xlsx:
         workbook = xlsxwriter.Workbook(
             data_dir / f"{page.stem}.xlsx",
-            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-             "in_memory": True},
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "in_memory": True,
+            },
         )
-        formats = {"pct": workbook.add_format({"num_format": "0.0%"}),
-                   "kr": workbook.add_format({"num_format": "#,##0"}),
-                   "int": workbook.add_format({"num_format": "#,##0"}),
-                   "header": workbook.add_format({"bold": True, "bottom": 1})}
+        formats = {
+            "pct": workbook.add_format({"num_format": "0.0%"}),
+            "kr": workbook.add_format({"num_format": "#,##0"}),
+            "int": workbook.add_format({"num_format": "#,##0"}),
+            "header": workbook.add_format({"bold": True, "bottom": 1}),
+        }
     for chart in page.charts:
         name = f"{page.stem}-{chart.id}.csv"
         with open(data_dir / name, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow([c.label for c in chart.table.columns])
             for row in chart.table.rows:
-                writer.writerow(["" if row.get(c.key) is None else _cell(row.get(c.key))
-                                 for c in chart.table.columns])
+                writer.writerow(
+                    ["" if row.get(c.key) is None else _cell(row.get(c.key)) for c in chart.table.columns]
+                )
             if chart.table.has_suppressed:
                 writer.writerow([note])
         chart.csv_href = rel + name
@@ -749,9 +1135,12 @@ def _publish_marts(marts: dict[str, pl.DataFrame], data_dir: Path, write_xlsx: b
     """The public marts as Parquet, CSV and XLSX. Disclosed cells are null in Parquet, '–' in CSV/XLSX."""
     published = []
     descriptions = {
-        "kpi_national": "Landstal pr. år", "kpi_municipality": "Kommunetal pr. år",
-        "category_national": "Indkøbskategorier, landet", "category_municipality": "Indkøbskategorier pr. kommune",
-        "industry_national": "Leverandørbrancher, landet", "industry_municipality": "Leverandørbrancher pr. kommune",
+        "kpi_national": "Landstal pr. år",
+        "kpi_municipality": "Kommunetal pr. år",
+        "category_national": "Indkøbskategorier, landet",
+        "category_municipality": "Indkøbskategorier pr. kommune",
+        "industry_national": "Leverandørbrancher, landet",
+        "industry_municipality": "Leverandørbrancher pr. kommune",
         "coverage": "Dækning: leverede linjer og deltagelse",
         "compliance_national": "Aftaleoverholdelse, landet",
         "compliance_municipality": "Aftaleoverholdelse pr. kommune",
@@ -764,23 +1153,43 @@ def _publish_marts(marts: dict[str, pl.DataFrame], data_dir: Path, write_xlsx: b
         frame.write_parquet(data_dir / f"{name}.parquet")
         text_frame = frame
         if "suppressed" in frame.columns:
-            text_frame = frame.with_columns([
-                pl.when(pl.col("suppressed")).then(pl.lit(fmt.DASH)).otherwise(pl.col(c).cast(pl.String))
-                .alias(c) for c in VALUE_COLUMNS if c in frame.columns
-            ])
+            text_frame = frame.with_columns(
+                [
+                    pl.when(pl.col("suppressed"))
+                    .then(pl.lit(fmt.DASH))
+                    .otherwise(pl.col(c).cast(pl.String))
+                    .alias(c)
+                    for c in VALUE_COLUMNS
+                    if c in frame.columns
+                ]
+            )
         text_frame.write_csv(data_dir / f"{name}.csv")
         formats = ["parquet", "csv"]
         if write_xlsx:
             _write_frame_xlsx(text_frame, data_dir / f"{name}.xlsx", name)
             formats.append("xlsx")
-        published.append({"name": name, "description": descriptions.get(name, name), "rows": frame.height,
-                          "formats": formats, "suppressed": "suppressed" in frame.columns})
+        published.append(
+            {
+                "name": name,
+                "description": descriptions.get(name, name),
+                "rows": frame.height,
+                "formats": formats,
+                "suppressed": "suppressed" in frame.columns,
+            }
+        )
     return published
 
 
 def _write_frame_xlsx(frame: pl.DataFrame, path: Path, sheet_name: str) -> None:
-    workbook = xlsxwriter.Workbook(path, {"in_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     sheet = workbook.add_worksheet(sheet_name[:31])
     sheet.write_row(0, 0, frame.columns)
     for i, row in enumerate(frame.iter_rows(), start=1):
@@ -806,7 +1215,9 @@ def _copy_static(out_dir: Path) -> None:
             shutil.copyfile(path, assets / path.name)
 
 
-def render_site(marts_dir: Path, out_dir: Path, manifest: dict, config: ReportConfig | None = None) -> list[Path]:
+def render_site(
+    marts_dir: Path, out_dir: Path, manifest: dict, config: ReportConfig | None = None
+) -> list[Path]:
     """Render the index, the national page of every year, every municipality's page and the downloads.
 
     Returns the paths of the HTML pages written.
@@ -826,8 +1237,11 @@ def render_site(marts_dir: Path, out_dir: Path, manifest: dict, config: ReportCo
         pages.append(site.national_page(year))
         pages.extend(site.municipal_page(year, row) for row in site.municipal.get(year, []))
 
-    common = {"manifest": stamp, "years_all": site.years,
-              "suppression_note": SUPPRESSION_NOTE.format(n=config.min_suppliers)}
+    common = {
+        "manifest": stamp,
+        "years_all": site.years,
+        "suppression_note": SUPPRESSION_NOTE.format(n=config.min_suppliers),
+    }
     written: list[Path] = []
     for year in site.years:
         (out_dir / str(year) / "data").mkdir(parents=True, exist_ok=True)
@@ -837,14 +1251,18 @@ def render_site(marts_dir: Path, out_dir: Path, manifest: dict, config: ReportCo
             if chart.figure is not None:
                 chart.payload = Markup(figures.to_payload(chart.figure))
         html = env.get_template(page.template).render(
-            **common, **page.context, charts=page.charts, root="../", stem=page.stem)
+            **common, **page.context, charts=page.charts, root="../", stem=page.stem
+        )
         page.path.write_text(html, encoding="utf-8")
         written.append(page.path)
 
     index = out_dir / "index.html"
-    index.write_text(env.get_template("index.html.j2").render(**common, **site.index_context(downloads),
-                                                              root=""), encoding="utf-8")
+    index.write_text(
+        env.get_template("index.html.j2").render(**common, **site.index_context(downloads), root=""),
+        encoding="utf-8",
+    )
     method = out_dir / "metode.html"
-    method.write_text(env.get_template("method.html.j2").render(**common, method=site.method, root=""),
-                      encoding="utf-8")
+    method.write_text(
+        env.get_template("method.html.j2").render(**common, method=site.method, root=""), encoding="utf-8"
+    )
     return [index, method, *written]

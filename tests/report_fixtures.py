@@ -66,11 +66,25 @@ def build_report_marts(
     for y_index, year in enumerate(years):
         for code, name, region in munis:
             participating = code not in absent[year]
-            cov.append({"year": year, "kommunekode": code, "invoice_lines": size[code] * 7,
-                        "order_lines": size[code] * 3 if participating else 0, "participating": participating})
+            cov.append(
+                {
+                    "year": year,
+                    "kommunekode": code,
+                    "invoice_lines": size[code] * 7,
+                    "order_lines": size[code] * 3 if participating else 0,
+                    "participating": participating,
+                }
+            )
             if not participating:
-                kpi_m.append({"year": year, "kommunekode": code, "kommunenavn": name, "regionsnavn": region,
-                              "participating": False})
+                kpi_m.append(
+                    {
+                        "year": year,
+                        "kommunekode": code,
+                        "kommunenavn": name,
+                        "regionsnavn": region,
+                        "participating": False,
+                    }
+                )
                 continue
             share_s, share_p, match = base[code]
             trend = 1 + 0.08 * y_index
@@ -79,14 +93,22 @@ def build_report_marts(
                 purchases = int(size[code] * (0.4, 0.25, 0.2, 0.15)[c_index])
                 spend = round(purchases * rng.uniform(700, 2500), 2)
                 few = code == SMALL_CELL_MUNICIPALITY and category == SMALL_CELL_CATEGORY
-                cats.append({
-                    "year": year, "kommunekode": code, "category": category,
-                    "goods_spend_kr": spend,
-                    "ehandel_spend_kr": round(spend * min(0.95, share_s * trend * (1.6 - 0.3 * c_index)), 2),
-                    "goods_purchases": purchases,
-                    "ehandel_purchases": int(purchases * min(0.95, share_p * trend * (1.5 - 0.3 * c_index))),
-                    "supplier_count": 2 if few else rng.randint(3, 60),
-                })
+                cats.append(
+                    {
+                        "year": year,
+                        "kommunekode": code,
+                        "category": category,
+                        "goods_spend_kr": spend,
+                        "ehandel_spend_kr": round(
+                            spend * min(0.95, share_s * trend * (1.6 - 0.3 * c_index)), 2
+                        ),
+                        "goods_purchases": purchases,
+                        "ehandel_purchases": int(
+                            purchases * min(0.95, share_p * trend * (1.5 - 0.3 * c_index))
+                        ),
+                        "supplier_count": 2 if few else rng.randint(3, 60),
+                    }
+                )
             cat_m.extend(cats)
             goods_spend = round(sum(c["goods_spend_kr"] for c in cats), 2)
             ehandel_spend = round(sum(c["ehandel_spend_kr"] for c in cats), 2)
@@ -98,47 +120,78 @@ def build_report_marts(
             inds = []
             for industry, weight in weights.items():
                 few = code == SMALL_CELL_MUNICIPALITY and industry == SMALL_CELL_INDUSTRY
-                inds.append({
-                    "year": year, "kommunekode": code, "industry_code": industry,
-                    "industry_name": INDUSTRIES[industry],
-                    "goods_spend_kr": round(goods_spend * weight, 2),
-                    "ehandel_spend_kr": round(ehandel_spend * weight, 2),
-                    "goods_purchases": int(goods_purchases * weight),
-                    "ehandel_purchases": int(ehandel_purchases * weight),
-                    "supplier_count": 1 if few else rng.randint(3, 40),
-                })
+                inds.append(
+                    {
+                        "year": year,
+                        "kommunekode": code,
+                        "industry_code": industry,
+                        "industry_name": INDUSTRIES[industry],
+                        "goods_spend_kr": round(goods_spend * weight, 2),
+                        "ehandel_spend_kr": round(ehandel_spend * weight, 2),
+                        "goods_purchases": int(goods_purchases * weight),
+                        "ehandel_purchases": int(ehandel_purchases * weight),
+                        "supplier_count": 1 if few else rng.randint(3, 40),
+                    }
+                )
             ind_m.extend(inds)
             typical = max(inds, key=lambda r: (r["ehandel_spend_kr"], -int(r["industry_code"])))
             fm = int(ehandel_purchases * min(0.95, match * trend))
-            cost = fm * RATES["fakturamatch"] + (ehandel_purchases - fm) * RATES["ehandel"] + (
-                goods_purchases - ehandel_purchases) * RATES["other"]
-            kpi_m.append({
-                "year": year, "kommunekode": code, "kommunenavn": name, "regionsnavn": region,
-                "participating": True, "goods_spend_kr": goods_spend, "ehandel_spend_kr": ehandel_spend,
-                "share_spend": ehandel_spend / goods_spend, "goods_purchases": goods_purchases,
-                "ehandel_purchases": ehandel_purchases, "share_purchases": ehandel_purchases / goods_purchases,
-                "fritekst_purchases": ehandel_purchases // 10, "fakturamatch_purchases": fm,
-                "fakturamatch_rate": fm / ehandel_purchases, "typical_industry_code": typical["industry_code"],
-                "typical_industry_name": typical["industry_name"], "transaction_cost_kr": float(cost),
-                "potential_saving_kr": float(cost - goods_purchases * RATES["fakturamatch"]),
-                "unclassified_spend_kr": round(goods_spend * 0.01, 2),
-            })
-            for number, agreement, category in (("50.90", "Fødevarer", "Fødevarer"),
-                                                ("50.10", "Kontorartikler", "Kontorartikler og papir")):
+            cost = (
+                fm * RATES["fakturamatch"]
+                + (ehandel_purchases - fm) * RATES["ehandel"]
+                + (goods_purchases - ehandel_purchases) * RATES["other"]
+            )
+            kpi_m.append(
+                {
+                    "year": year,
+                    "kommunekode": code,
+                    "kommunenavn": name,
+                    "regionsnavn": region,
+                    "participating": True,
+                    "goods_spend_kr": goods_spend,
+                    "ehandel_spend_kr": ehandel_spend,
+                    "share_spend": ehandel_spend / goods_spend,
+                    "goods_purchases": goods_purchases,
+                    "ehandel_purchases": ehandel_purchases,
+                    "share_purchases": ehandel_purchases / goods_purchases,
+                    "fritekst_purchases": ehandel_purchases // 10,
+                    "fakturamatch_purchases": fm,
+                    "fakturamatch_rate": fm / ehandel_purchases,
+                    "typical_industry_code": typical["industry_code"],
+                    "typical_industry_name": typical["industry_name"],
+                    "transaction_cost_kr": float(cost),
+                    "potential_saving_kr": float(cost - goods_purchases * RATES["fakturamatch"]),
+                    "unclassified_spend_kr": round(goods_spend * 0.01, 2),
+                }
+            )
+            for number, agreement, category in (
+                ("50.90", "Fødevarer", "Fødevarer"),
+                ("50.10", "Kontorartikler", "Kontorartikler og papir"),
+            ):
                 cat = next(c for c in cats if c["category"] == category)
                 agreement_spend = round(cat["goods_spend_kr"] * rng.uniform(0.4, 0.9), 2)
-                comp_m.append({"year": year, "kommunekode": code, "aftalenummer": number,
-                               "aftale_navn": agreement, "category": category,
-                               "category_spend_kr": cat["goods_spend_kr"], "agreement_spend_kr": agreement_spend,
-                               "compliance_share": agreement_spend / cat["goods_spend_kr"]})
+                comp_m.append(
+                    {
+                        "year": year,
+                        "kommunekode": code,
+                        "aftalenummer": number,
+                        "aftale_navn": agreement,
+                        "category": category,
+                        "category_spend_kr": cat["goods_spend_kr"],
+                        "agreement_spend_kr": agreement_spend,
+                        "compliance_share": agreement_spend / cat["goods_spend_kr"],
+                    }
+                )
 
     # Derived municipal columns and the national pooling (participating municipalities only).
     kpi_n, cat_n, ind_n, comp_n = [], [], [], []
     for year in years:
         rows = [r for r in kpi_m if r["year"] == year and r["participating"]]
-        previous = {r["kommunekode"]: r for r in kpi_m
-                    if r["year"] == year - 1 and r["participating"]}
-        for key, rank_col in (("share_spend", "rank_share_spend"), ("share_purchases", "rank_share_purchases")):
+        previous = {r["kommunekode"]: r for r in kpi_m if r["year"] == year - 1 and r["participating"]}
+        for key, rank_col in (
+            ("share_spend", "rank_share_spend"),
+            ("share_purchases", "rank_share_purchases"),
+        ):
             for rank, r in enumerate(sorted(rows, key=lambda r, key=key: -r[key]), start=1):
                 r[rank_col] = rank
         by_size = sorted(rows, key=lambda r: r["goods_purchases"])
@@ -156,42 +209,76 @@ def build_report_marts(
             r["national_share_spend"] = national_s
             r["national_share_purchases"] = national_p
             before = previous.get(r["kommunekode"])
-            r["growth_ehandel_spend"] = (r["ehandel_spend_kr"] / before["ehandel_spend_kr"] - 1
-                                         if before else None)
+            r["growth_ehandel_spend"] = (
+                r["ehandel_spend_kr"] / before["ehandel_spend_kr"] - 1 if before else None
+            )
         both = [r for r in rows if r["kommunekode"] in previous]
-        growth = (sum(r["ehandel_spend_kr"] for r in both)
-                  / sum(previous[r["kommunekode"]]["ehandel_spend_kr"] for r in both) - 1) if both else None
+        growth = (
+            (
+                sum(r["ehandel_spend_kr"] for r in both)
+                / sum(previous[r["kommunekode"]]["ehandel_spend_kr"] for r in both)
+                - 1
+            )
+            if both
+            else None
+        )
         participating = {r["kommunekode"] for r in rows}
         ehandel_purchases = sum(r["ehandel_purchases"] for r in rows)
         cats = []
         for category in CATEGORIES:
-            cells = [c for c in cat_m if c["year"] == year and c["category"] == category
-                     and c["kommunekode"] in participating]
-            cats.append({
-                "year": year, "category": category,
-                **{k: sum(c[k] for c in cells) for k in
-                   ("goods_spend_kr", "ehandel_spend_kr", "goods_purchases", "ehandel_purchases")},
-                "supplier_count": max(c["supplier_count"] for c in cells) + 5,
-            })
+            cells = [
+                c
+                for c in cat_m
+                if c["year"] == year and c["category"] == category and c["kommunekode"] in participating
+            ]
+            cats.append(
+                {
+                    "year": year,
+                    "category": category,
+                    **{
+                        k: sum(c[k] for c in cells)
+                        for k in (
+                            "goods_spend_kr",
+                            "ehandel_spend_kr",
+                            "goods_purchases",
+                            "ehandel_purchases",
+                        )
+                    },
+                    "supplier_count": max(c["supplier_count"] for c in cells) + 5,
+                }
+            )
             cats[-1]["goods_spend_kr"] = round(cats[-1]["goods_spend_kr"], 2)
             cats[-1]["ehandel_spend_kr"] = round(cats[-1]["ehandel_spend_kr"], 2)
             cats[-1]["ehandel_purchase_share"] = cats[-1]["ehandel_purchases"] / ehandel_purchases
         cat_n.extend(cats)
         for industry, industry_name in INDUSTRIES.items():
-            cells = [c for c in ind_m if c["year"] == year and c["industry_code"] == industry
-                     and c["kommunekode"] in participating]
-            ind_n.append({
-                "year": year, "industry_code": industry, "industry_name": industry_name,
-                **{k: round(sum(c[k] for c in cells), 2) for k in ("goods_spend_kr", "ehandel_spend_kr")},
-                **{k: sum(c[k] for c in cells) for k in ("goods_purchases", "ehandel_purchases")},
-                "supplier_count": max(c["supplier_count"] for c in cells) + 5,
-            })
+            cells = [
+                c
+                for c in ind_m
+                if c["year"] == year and c["industry_code"] == industry and c["kommunekode"] in participating
+            ]
+            ind_n.append(
+                {
+                    "year": year,
+                    "industry_code": industry,
+                    "industry_name": industry_name,
+                    **{k: round(sum(c[k] for c in cells), 2) for k in ("goods_spend_kr", "ehandel_spend_kr")},
+                    **{k: sum(c[k] for c in cells) for k in ("goods_purchases", "ehandel_purchases")},
+                    "supplier_count": max(c["supplier_count"] for c in cells) + 5,
+                }
+            )
         for number in ("50.90", "50.10"):
             cells = [c for c in comp_m if c["year"] == year and c["aftalenummer"] == number]
-            comp_n.append({k: cells[0][k] for k in ("year", "aftalenummer", "aftale_navn", "category")}
-                          | {"category_spend_kr": round(sum(c["category_spend_kr"] for c in cells), 2),
-                             "agreement_spend_kr": round(sum(c["agreement_spend_kr"] for c in cells), 2)})
-            comp_n[-1]["compliance_share"] = comp_n[-1]["agreement_spend_kr"] / comp_n[-1]["category_spend_kr"]
+            comp_n.append(
+                {k: cells[0][k] for k in ("year", "aftalenummer", "aftale_navn", "category")}
+                | {
+                    "category_spend_kr": round(sum(c["category_spend_kr"] for c in cells), 2),
+                    "agreement_spend_kr": round(sum(c["agreement_spend_kr"] for c in cells), 2),
+                }
+            )
+            comp_n[-1]["compliance_share"] = (
+                comp_n[-1]["agreement_spend_kr"] / comp_n[-1]["category_spend_kr"]
+            )
         largest = max(cats, key=lambda c: c["ehandel_spend_kr"])
         most = max(cats, key=lambda c: c["ehandel_purchase_share"])
         typical_counts: dict[str, int] = {}
@@ -199,52 +286,81 @@ def build_report_marts(
             typical_counts[r["typical_industry_code"]] = typical_counts.get(r["typical_industry_code"], 0) + 1
         typical = min(typical_counts, key=lambda k: (-typical_counts[k], k))
         fm = sum(r["fakturamatch_purchases"] for r in rows)
-        kpi_n.append({
-            "year": year, "participating_municipalities": len(rows),
-            "goods_spend_kr": round(sum(r["goods_spend_kr"] for r in rows), 2),
-            "ehandel_spend_kr": round(sum(r["ehandel_spend_kr"] for r in rows), 2),
-            "share_spend": national_s,
-            "goods_purchases": sum(r["goods_purchases"] for r in rows),
-            "ehandel_purchases": ehandel_purchases, "share_purchases": national_p,
-            "growth_ehandel_spend": growth,
-            "largest_category": largest["category"],
-            "largest_category_ehandel_spend_kr": largest["ehandel_spend_kr"],
-            "largest_category_ehandel_purchases": largest["ehandel_purchases"],
-            "most_traded_category": most["category"],
-            "most_traded_category_share": most["ehandel_purchase_share"],
-            "typical_industry_code": typical, "typical_industry_name": INDUSTRIES[typical],
-            "typical_industry_municipalities": typical_counts[typical],
-            "fakturamatch_rate": fm / ehandel_purchases,
-            "fritekst_purchases": sum(r["fritekst_purchases"] for r in rows),
-            "fakturamatch_purchases": fm,
-            "transaction_cost_kr": sum(r["transaction_cost_kr"] for r in rows),
-            "potential_saving_kr": sum(r["potential_saving_kr"] for r in rows),
-            "unclassified_spend_kr": round(sum(r["unclassified_spend_kr"] for r in rows), 2),
-            "growth_municipalities": len(both),
-            "delivering_municipalities": sum(1 for c in cov if c["year"] == year),
-        })
+        kpi_n.append(
+            {
+                "year": year,
+                "participating_municipalities": len(rows),
+                "goods_spend_kr": round(sum(r["goods_spend_kr"] for r in rows), 2),
+                "ehandel_spend_kr": round(sum(r["ehandel_spend_kr"] for r in rows), 2),
+                "share_spend": national_s,
+                "goods_purchases": sum(r["goods_purchases"] for r in rows),
+                "ehandel_purchases": ehandel_purchases,
+                "share_purchases": national_p,
+                "growth_ehandel_spend": growth,
+                "largest_category": largest["category"],
+                "largest_category_ehandel_spend_kr": largest["ehandel_spend_kr"],
+                "largest_category_ehandel_purchases": largest["ehandel_purchases"],
+                "most_traded_category": most["category"],
+                "most_traded_category_share": most["ehandel_purchase_share"],
+                "typical_industry_code": typical,
+                "typical_industry_name": INDUSTRIES[typical],
+                "typical_industry_municipalities": typical_counts[typical],
+                "fakturamatch_rate": fm / ehandel_purchases,
+                "fritekst_purchases": sum(r["fritekst_purchases"] for r in rows),
+                "fakturamatch_purchases": fm,
+                "transaction_cost_kr": sum(r["transaction_cost_kr"] for r in rows),
+                "potential_saving_kr": sum(r["potential_saving_kr"] for r in rows),
+                "unclassified_spend_kr": round(sum(r["unclassified_spend_kr"] for r in rows), 2),
+                "growth_municipalities": len(both),
+                "delivering_municipalities": sum(1 for c in cov if c["year"] == year),
+            }
+        )
 
-    quarantine = pl.DataFrame({
-        "source_file": ["invoices/0159/faktura_2021.csv", "invoices/0159/faktura_2021.csv",
-                        "xml/0440/inv-77.xml"],
-        "line_number": [12, 40, None],
-        "reason": ["Beløb kan ikke læses som et tal", "Beløb kan ikke læses som et tal",
-                   "Kommunekoden i filen (0101) passer ikke med mappen (0440)"],
-        "raw_record": ["12;abc;" + XSS, "40;;", "<Invoice/>"],
-    }, schema_overrides={"line_number": pl.Int64})
-    ingest_log = pl.DataFrame([
-        {"source_file": f"{kind}/{code}/{kind}_{year}.csv", "kommunekode": code, "kind": kind,
-         "rows_read": size[code] * 3, "rows_accepted": size[code] * 3 - 2, "rows_quarantined": 2,
-         "rows_duplicate": 0}
-        for year in years for code, _, _ in munis[:3] for kind in ("invoices", "orders")
-    ])
-    checks = pl.DataFrame({
-        "run_id": ["r1", "r1"], "asset": ["staging/stg_invoice_lines", "marts/kpi_national"],
-        "check_name": ["amount_parses", "shares_between_0_and_1"], "engine": ["sql", "great_expectations"],
-        "severity": ["WARN", "ERROR"], "passed": [False, True],
-        "description": ["Beløb der ikke kan læses", "Andele ligger mellem 0 og 1"],
-        "details": ['{"files": 1}', "{}"],
-    })
+    quarantine = pl.DataFrame(
+        {
+            "source_file": [
+                "invoices/0159/faktura_2021.csv",
+                "invoices/0159/faktura_2021.csv",
+                "xml/0440/inv-77.xml",
+            ],
+            "line_number": [12, 40, None],
+            "reason": [
+                "Beløb kan ikke læses som et tal",
+                "Beløb kan ikke læses som et tal",
+                "Kommunekoden i filen (0101) passer ikke med mappen (0440)",
+            ],
+            "raw_record": ["12;abc;" + XSS, "40;;", "<Invoice/>"],
+        },
+        schema_overrides={"line_number": pl.Int64},
+    )
+    ingest_log = pl.DataFrame(
+        [
+            {
+                "source_file": f"{kind}/{code}/{kind}_{year}.csv",
+                "kommunekode": code,
+                "kind": kind,
+                "rows_read": size[code] * 3,
+                "rows_accepted": size[code] * 3 - 2,
+                "rows_quarantined": 2,
+                "rows_duplicate": 0,
+            }
+            for year in years
+            for code, _, _ in munis[:3]
+            for kind in ("invoices", "orders")
+        ]
+    )
+    checks = pl.DataFrame(
+        {
+            "run_id": ["r1", "r1"],
+            "asset": ["staging/stg_invoice_lines", "marts/kpi_national"],
+            "check_name": ["amount_parses", "shares_between_0_and_1"],
+            "engine": ["sql", "great_expectations"],
+            "severity": ["WARN", "ERROR"],
+            "passed": [False, True],
+            "description": ["Beløb der ikke kan læses", "Andele ligger mellem 0 og 1"],
+            "details": ['{"files": 1}', "{}"],
+        }
+    )
     return {
         "kpi_national": pl.DataFrame(kpi_n),
         "kpi_municipality": pl.DataFrame(kpi_m, infer_schema_length=None),

@@ -103,8 +103,19 @@ def test_national_page_reproduces_the_infographic(site):
         f"<span>2020:</span> {fmt.percent(before['share_purchases'])}",
     ):
         assert expected in html, expected
-    for section in ("rang-forbrug", "rang-indkoeb", "udvikling", "kategorier", "brancher", "fakturamatch",
-                    "transaktionsomkostninger", "compliance", "daekning", "datakvalitet", "metode"):
+    for section in (
+        "rang-forbrug",
+        "rang-indkoeb",
+        "udvikling",
+        "kategorier",
+        "brancher",
+        "fakturamatch",
+        "transaktionsomkostninger",
+        "compliance",
+        "daekning",
+        "datakvalitet",
+        "metode",
+    ):
         assert f'id="{section}"' in html, section
     assert "Sådan opgøres tallene" in html  # the method page from docs/metode.md
     assert "&lt;b&gt;rå html&lt;/b&gt;" in html  # raw HTML in the markdown is not passed through
@@ -113,13 +124,21 @@ def test_national_page_reproduces_the_infographic(site):
 
 def test_municipal_page_against_peers(site):
     out, frames, _ = site
-    row = frames["kpi_municipality"].filter((pl.col("year") == 2021) & (pl.col("kommunekode") == "0159")).row(
-        0, named=True)
+    row = (
+        frames["kpi_municipality"]
+        .filter((pl.col("year") == 2021) & (pl.col("kommunekode") == "0159"))
+        .row(0, named=True)
+    )
     html = _read(out / "2021" / "0159.html")
     assert "Gladsaxe Kommune" in html
-    for expected in (fmt.percent(row["share_spend"]), fmt.percent(row["national_share_spend"]),
-                     fmt.percent(row["region_share_spend"]), fmt.percent(row["peer_share_spend"]),
-                     f"nr. {row['rank_share_spend']}", fmt.kr_short(row["potential_saving_kr"])):
+    for expected in (
+        fmt.percent(row["share_spend"]),
+        fmt.percent(row["national_share_spend"]),
+        fmt.percent(row["region_share_spend"]),
+        fmt.percent(row["peer_share_spend"]),
+        f"nr. {row['rank_share_spend']}",
+        fmt.kr_short(row["potential_saving_kr"]),
+    ):
         assert expected in html, expected
     assert 'href="../2020/0159.html"' in html and 'href="../2022/0159.html"' in html
 
@@ -161,21 +180,39 @@ def _appears(value: float, text: str) -> bool:
 def test_small_cells_are_suppressed_in_pages_and_downloads(site):
     out, frames, _ = site
     code = SMALL_CELL_MUNICIPALITY
-    cell = frames["category_municipality"].filter(
-        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
-        & (pl.col("category") == SMALL_CELL_CATEGORY)).row(0, named=True)
-    industry = frames["industry_municipality"].filter(
-        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
-        & (pl.col("industry_code") == SMALL_CELL_INDUSTRY)).row(0, named=True)
-    hidden = [cell["goods_spend_kr"], cell["ehandel_spend_kr"], industry["goods_spend_kr"],
-              industry["ehandel_spend_kr"]]
+    cell = (
+        frames["category_municipality"]
+        .filter(
+            (pl.col("year") == 2021)
+            & (pl.col("kommunekode") == code)
+            & (pl.col("category") == SMALL_CELL_CATEGORY)
+        )
+        .row(0, named=True)
+    )
+    industry = (
+        frames["industry_municipality"]
+        .filter(
+            (pl.col("year") == 2021)
+            & (pl.col("kommunekode") == code)
+            & (pl.col("industry_code") == SMALL_CELL_INDUSTRY)
+        )
+        .row(0, named=True)
+    )
+    hidden = [
+        cell["goods_spend_kr"],
+        cell["ehandel_spend_kr"],
+        industry["goods_spend_kr"],
+        industry["ehandel_spend_kr"],
+    ]
 
     page = _read(out / "2021" / f"{code}.html")
     chart_csv = _read(out / "2021" / "data" / f"{code}-kategorier.csv")
     mart_csv = _read(out / "data" / "category_municipality.csv")
     books = {}
-    for name, path in (("chart xlsx", out / "2021" / "data" / f"{code}.xlsx"),
-                       ("mart xlsx", out / "data" / "category_municipality.xlsx")):
+    for name, path in (
+        ("chart xlsx", out / "2021" / "data" / f"{code}.xlsx"),
+        ("mart xlsx", out / "data" / "category_municipality.xlsx"),
+    ):
         with zipfile.ZipFile(path) as book:
             books[name] = "".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
     texts = {"page": page, "chart csv": chart_csv, "mart csv": mart_csv, **books}
@@ -202,8 +239,14 @@ def test_small_cells_are_suppressed_in_pages_and_downloads(site):
 def test_only_public_marts_are_published(site):
     out, _, _ = site
     names = {p.stem for p in (out / "data").iterdir()}
-    assert {"kpi_national", "kpi_municipality", "category_municipality", "industry_municipality",
-            "coverage", "compliance_national"} <= names
+    assert {
+        "kpi_national",
+        "kpi_municipality",
+        "category_municipality",
+        "industry_municipality",
+        "coverage",
+        "compliance_national",
+    } <= names
     assert not names & {"quarantine", "ingest_log", "checks"}
     for path in (out / "data").glob("*.parquet"):
         columns = set(pl.read_parquet(path).columns)
@@ -239,8 +282,12 @@ def test_figure_builders_pass_plotly_validation(monkeypatch):
     monkeypatch.setattr(figures, "VALIDATE", True)
     built = [
         figures.ranking(["A", XSS], [0.1, None], [True, False], "Andel"),
-        figures.development([figures.Series("A", [2020, 2021], [0.1, None], dashed=True)], "Andel",
-                            target=0.8, target_label="Mål"),
+        figures.development(
+            [figures.Series("A", [2020, 2021], [0.1, None], dashed=True)],
+            "Andel",
+            target=0.8,
+            target_label="Mål",
+        ),
         figures.grouped_shares(["x", "y"], [("A", [0.1, 0.2])], "Andel"),
         figures.amounts(["a", "b"], [("Forbrug", [2.4e9, None])], [False, True]),
         figures.channels(["a", "b"], [10, 20], [68, 99]),
@@ -275,7 +322,10 @@ def test_strict_undefined_fails_loudly():
 
 
 def test_autoescape_is_on():
-    assert make_environment().from_string("{{ name }}").render(name=XSS) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert (
+        make_environment().from_string("{{ name }}").render(name=XSS)
+        == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    )
 
 
 def test_incomplete_manifest_is_refused(tmp_path):
@@ -297,8 +347,12 @@ def test_bad_kommunekode_is_refused(tmp_path):
     write_report_marts(tmp_path / "marts", years=(2021,))
     path = tmp_path / "marts" / "kpi_municipality.parquet"
     frame = pl.read_parquet(path)
-    frame.with_columns(pl.when(pl.col("kommunekode") == "0159").then(pl.lit("../x"))
-                       .otherwise(pl.col("kommunekode")).alias("kommunekode")).write_parquet(path)
+    frame.with_columns(
+        pl.when(pl.col("kommunekode") == "0159")
+        .then(pl.lit("../x"))
+        .otherwise(pl.col("kommunekode"))
+        .alias("kommunekode")
+    ).write_parquet(path)
     with pytest.raises(ValueError, match="4 digits"):
         render_site(tmp_path / "marts", tmp_path / "out", MANIFEST)
 

@@ -13,13 +13,22 @@ from reports.render import render_site
 from tests.report_fixtures import MANIFEST, XSS, write_report_marts
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: apt-get install chromium"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: apt-get install chromium"
+    ),
 ]
 
 
@@ -55,8 +64,9 @@ def _open(browser, path: Path, screenshot: str):
         charts.nth(i).locator(".main-svg").first.wait_for(state="attached", timeout=10_000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
-    assert all(url.startswith("file://") for url in requests), [u for u in requests if
-                                                                 not u.startswith("file://")]
+    assert all(url.startswith("file://") for url in requests), [
+        u for u in requests if not u.startswith("file://")
+    ]
     return page, errors
 
 
@@ -74,10 +84,14 @@ def test_national_page_in_chromium(site, browser):
     _all_charts_drawn(page)
     kpi = frames["kpi_national"].filter(pl.col("year") == 2021).row(0, named=True)
     text = page.locator(".infographic").inner_text()
-    for expected in (fmt.percent(kpi["share_spend"]), fmt.percent(kpi["share_purchases"]),
-                     fmt.kr_short(kpi["largest_category_ehandel_spend_kr"]),
-                     fmt.integer(kpi["largest_category_ehandel_purchases"]), kpi["typical_industry_name"],
-                     f"Ud af {kpi['participating_municipalities']} deltagende kommuner"):
+    for expected in (
+        fmt.percent(kpi["share_spend"]),
+        fmt.percent(kpi["share_purchases"]),
+        fmt.kr_short(kpi["largest_category_ehandel_spend_kr"]),
+        fmt.integer(kpi["largest_category_ehandel_purchases"]),
+        kpi["typical_industry_name"],
+        f"Ud af {kpi['participating_municipalities']} deltagende kommuner",
+    ):
         assert expected in text, expected
     # the ranking shows the hostile name as text, and nothing ran
     assert XSS in page.locator("#rang-forbrug").inner_text()
@@ -90,8 +104,11 @@ def test_municipal_page_in_chromium(site, browser):
     page, errors = _open(browser, out / "2021" / "0440.html", "kommune-0440-2021.png")
     assert errors == []
     _all_charts_drawn(page)
-    row = frames["kpi_municipality"].filter(
-        (pl.col("year") == 2021) & (pl.col("kommunekode") == "0440")).row(0, named=True)
+    row = (
+        frames["kpi_municipality"]
+        .filter((pl.col("year") == 2021) & (pl.col("kommunekode") == "0440"))
+        .row(0, named=True)
+    )
     text = page.locator(".infographic").inner_text()
     assert fmt.percent(row["share_spend"]) in text and fmt.percent(row["share_purchases"]) in text
     assert "færre end 3 leverandører" in page.locator("#kategorier").inner_text()
@@ -128,4 +145,3 @@ def test_print_layout(site, browser):
     (ARTIFACTS / "national-2021.pdf").write_bytes(pdf)
     assert pdf[:4] == b"%PDF"
     page.close()
-
