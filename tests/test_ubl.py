@@ -139,7 +139,8 @@ EXPECTED: dict[str, dict] = {
     ),
     # COMDEL: the invoice's legal entity is 16356706, its endpoint and party id 12542976 (the order's).
     "oioubl-official/2.0.2_COMDEL_01_01_00_Invoice_v2p2.xml": doc(
-        "OIOUBL-2.0", "invoice", "A00095678", "2005-12-22", "16356706", ["16356706", "12542976"], "Aarstiderne",
+        "OIOUBL-2.0", "invoice", "A00095678", "2005-12-22", "16356706", ["16356706", "12542976"],
+        "Aarstiderne",
         "5798000700814", "5002701", None, "DKK", "388.00",
         [line("1", "388.00", "Frugtkurv - stor", "1.00", GTIN, olr="1")],
     ),
@@ -172,7 +173,8 @@ EXPECTED: dict[str, dict] = {
     "oioubl-real/invoice-bare.xml": doc(
         "OIOUBL-2.1", "invoice", "SAMPLE-001", "2024-05-15", "10000009", ["10000009"], "Sample Supplier ApS",
         None, None, None, "DKK", "32943.04",
-        [line("1", "31676.00", "Booking Fee (Fixed Rate)", "1"), line("2", "1267.04", "Sample service fee", "1")],
+        [line("1", "31676.00", "Booking Fee (Fixed Rate)", "1"),
+         line("2", "1267.04", "Sample service fee", "1")],
     ),
     # Legal entity and endpoint 16356700, party id 12457845; SellerSupplierParty (not the supplier) differs.
     "oioubl-real/used-invoice_real.xml": doc(
@@ -180,7 +182,7 @@ EXPECTED: dict[str, dict] = {
         "Tavleverandøren", "5798000416604", "5002701", None, "DKK", "5000.00",
         [line("1", "5000.00", "Hejsetavle", "1.00", GTIN, olr="1", unspsc="12121212")],
     ),
-    # Norwegian Peppol order: no Danish identifiers at all, NOK, UNSPSC-like codes under listID MP (not UNSPSC).
+    # Norwegian Peppol order: no Danish identifiers, NOK, UNSPSC-like codes under listID MP (not UNSPSC).
     "peppol-bis3/Order_Example.xml": doc(
         "PEPPOL-BIS3-ORDER", "order", "34", "2018-09-01", None, [], "Medical", "7300010000001",
         None, None, "NOK", "6525.00",
@@ -207,12 +209,13 @@ REFUSED_NO_CVR: dict[str, dict] = {
         "PEPPOL-BIS3", "invoice", "Snippet1", "2017-11-13", None, [], "SupplierTradingName Ltd.", None,
         None, None, "EUR", "1300.00", PEPPOL_LINES,
     ),
-    # A credit note of 2800 with a -1500 correcting line credits 1300: negated line by line.
+    # A credit note of 2800 with a -1500 "correcting" line: METHODS 1 counts every credit-note line negative,
+    # whatever sign the source used, so -4300 (not -1300, the document's own total).
     "peppol-bis3/base-creditnote-correction.xml": doc(
         "PEPPOL-BIS3", "credit_note", "Snippet1", "2017-11-13", None, [], "SupplierTradingName Ltd.", None,
-        None, "Snippet1", "EUR", "-1300.00",
+        None, "Snippet1", "EUR", "-4300.00",
         [line("1", "-2800.00", "Description of item", "7", olr="123"),
-         line("2", "1500.00", "Description 2", "-3", olr="123")],
+         line("2", "-1500.00", "Description 2", "-3", olr="123")],
     ),
 }  # fmt: skip
 
@@ -311,6 +314,12 @@ def test_credit_notes_count_negative_but_rows_keep_the_documents_sign():
         ("Kreditnota", "5000.00"),
         ("Kreditnota", "50.00"),
     ]
+    # A system that writes its credit notes with negative amounts: they count negative all the same.
+    data = (OFFICIAL / "2.0.2_BASPRO_03_01_06_CreditNote_v2p2.xml").read_bytes()
+    negative = data.replace(b'"DKK">5000.00<', b'"DKK">-5000.00<').replace(b'"DKK">50.00<', b'"DKK">-50.00<')
+    written_negative = read_document(negative)
+    assert written_negative.net_amount == Decimal("-5050.00")
+    assert [r["beloeb"] for r in invoice_line_rows(written_negative, "f")] == ["-5000.00", "-50.00"]
 
 
 def test_the_same_invoice_number_stays_distinct_by_supplier_and_date():
@@ -404,7 +413,8 @@ def test_oioubl_3_invoice():
     assert to_inspect_json(invoice) == doc(
         "OIOUBL-3", "invoice", "OIO3-0007", "2025-01-15", "11223344", ["11223344"], "Kontorland A/S",
         "5798000700814", "PO-77", None, "DKK", "1200.00",
-        [line("1", "1000.00", "Kontorstol", "2", unspsc="56101522"), line("2", "200.00", "Skrivebordslampe", "4")],
+        [line("1", "1000.00", "Kontorstol", "2", unspsc="56101522"),
+         line("2", "200.00", "Skrivebordslampe", "4")],
     )  # fmt: skip
     data = (EDGE / "oioubl3_invoice.xml").read_bytes()
     generic = data.replace(b"urn:fdc:oioubl.dk:trns:billing:invoice:3.0", b"OIOUBL-3.0")
@@ -424,7 +434,8 @@ def test_oioubl_3_invoice():
                                   "document does (expected '>')"),
         ("binary_garbage.xml", "not an XML document: the file holds binary data"),
         ("empty.xml", "the file is empty"),
-        ("csv_named_xml.xml", "not an XML document: it starts with 'fakturanummer;fakturadato;belø' instead of '<'"),
+        ("csv_named_xml.xml",
+         "not an XML document: it starts with 'fakturanummer;fakturadato;belø' instead of '<'"),
         ("catalogue_not_an_invoice.xml", "not an invoice, credit note or order (root element: Catalogue)"),
         ("oioubl_supplier_without_cvr.xml", NO_CVR_OIOUBL),
     ],
@@ -473,7 +484,8 @@ def test_billion_laughs_is_refused_before_expansion():
         ((b"<cbc:CustomizationID>OIOUBL-2.02</cbc:CustomizationID>", b""),
          "the document has no CustomizationID, so it is neither OIOUBL nor Peppol BIS"),
         ((b">OIOUBL-2.02<", b">urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0<"),
-         "unknown e-document format (CustomizationID 'urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:"
+         "unknown e-document format (CustomizationID "
+         "'urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:"
          "xrechnung_3.0') for this invoice; expected OIOUBL 2.x/3 or Peppol BIS 3"),
         ((b"<cbc:IssueDate>2005-11-20</cbc:IssueDate>", b"<cbc:IssueDate>20-11-2005</cbc:IssueDate>"),
          "the issue date (cbc:IssueDate) is missing or not a date: '20-11-2005'"),
@@ -481,7 +493,8 @@ def test_billion_laughs_is_refused_before_expansion():
         ((b'currencyID="DKK">5000.00<', b'currencyID="DKK">5.000,00<'),
          "the net amount (LineExtensionAmount) of line 1 is not a number: '5.000,00'"),
         ((b">DK16356706<", b">DK1635670<"),
-         "the supplier party's CVR 'DK1635670' is not 8 digits (OIOUBL document); cannot attribute it to a supplier"),
+         "the supplier party's CVR 'DK1635670' is not 8 digits (OIOUBL document); "
+         "cannot attribute it to a supplier"),
     ],
 )  # fmt: skip
 def test_broken_documents_say_what_is_wrong(change, reason):
@@ -601,8 +614,8 @@ def test_rows_refuse_the_wrong_kind():
 # --------------------------------------------------------------------------------------- batch parsing
 
 
-@pytest.mark.parametrize("processes", [1, 2])
-def test_parse_files_hashes_and_keeps_order(tmp_path, processes):
+@pytest.mark.parametrize(("processes", "context"), [(1, None), (2, None), (2, "spawn")])
+def test_parse_files_hashes_and_keeps_order(tmp_path, processes, context):
     sources = [FIXTURES / r for r in sorted(EXPECTED)] + [
         EDGE / "truncated_invoice.xml",
         EDGE / "xxe_url.xml",
@@ -612,7 +625,7 @@ def test_parse_files_hashes_and_keeps_order(tmp_path, processes):
         target = tmp_path / f"{i:03d}_{source.name}"
         shutil.copyfile(source, target)
         paths.append(target)
-    results = list(parse_files(paths, processes=processes, chunk_size=5))
+    results = list(parse_files(paths, processes=processes, chunk_size=5, mp_context=context))
     assert [r[0] for r in results] == paths
     for path, digest, result in results:
         assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
@@ -700,11 +713,12 @@ def test_net_amount_is_the_sum_of_the_lines(values, credit):
         text = text.replace("Invoice", "CreditNote")
         text = text.replace(":billing:invoice:3.0", ":billing:creditnote:3.0")
     document = read_document(text.encode("utf-8"))
-    sign = -1 if credit else 1
+    # METHODS 1: credit-note lines count negative whatever sign the document used.
+    expected = -sum((abs(v) for v in values), Decimal(0)) if credit else sum(values, Decimal(0))
     assert document.document_type == ("credit_note" if credit else "invoice")
-    assert document.net_amount == sign * sum(values, Decimal(0))
+    assert document.net_amount == expected
     shown = to_inspect_json(document)
-    assert Decimal(shown["net_amount"]) == sign * sum(values, Decimal(0))
+    assert Decimal(shown["net_amount"]) == expected
     assert all(
         re.fullmatch(r"-?\d+\.\d\d", x) and x != "-0.00"
         for x in (shown["net_amount"], *(ln["amount"] for ln in shown["lines"]))
@@ -729,3 +743,39 @@ def test_reading_from_several_threads_at_once():
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda r: to_inspect_json(read(r)), relatives))
     assert results == [EXPECTED[r] for r in relatives]
+
+
+def test_a_latin_1_document_reads_the_same():
+    text = (REAL / "happy-path_real.xml").read_bytes().decode("utf-8-sig")
+    latin = text.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("iso-8859-1")
+    assert to_inspect_json(read_document(latin)) == EXPECTED["oioubl-real/happy-path_real.xml"]
+
+
+def test_a_party_with_several_identifiers_of_a_kind_names_them_all():
+    data = (OFFICIAL / "2.0.2_COMDEL_01_01_00_Invoice_v2p2.xml").read_bytes()
+    supplier_id = b'<cac:PartyIdentification>\n\t\t\t\t<cbc:ID schemeID="DK:CVR">DK12542976</cbc:ID>'
+    customer_id = (
+        b'<cac:PartyIdentification>\n\t\t\t\t<cbc:ID schemeAgencyID="9" schemeID="GLN">5798000700814'
+    )
+    assert supplier_id in data and customer_id in data
+    more = data.replace(
+        supplier_id,
+        b'<cac:PartyIdentification><cbc:ID schemeID="GLN">5798000000007</cbc:ID></cac:PartyIdentification>'
+        b'<cac:PartyIdentification><cbc:ID schemeID="0184">DK 2222 3333</cbc:ID></cac:PartyIdentification>'
+        + supplier_id,
+    ).replace(
+        b'<cbc:EndpointID schemeAgencyID="9" schemeID="GLN">5798000700814</cbc:EndpointID>',
+        b'<cbc:EndpointID schemeID="0184">DK38633435</cbc:EndpointID>',
+    )
+    more = more.replace(customer_id, b'<cac:PartyIdentification><cbc:ID schemeID="DK:CVR">DK38633435</cbc:ID>'
+                        b"</cac:PartyIdentification>" + customer_id)  # fmt: skip
+    invoice = read_document(more)
+    assert invoice.supplier_cvrs == ("16356706", "22223333", "12542976")
+    assert invoice.supplier_cvr == "16356706"
+    assert invoice.buyer_gln == "5798000700814"  # the second identification: the endpoint is now a CVR
+
+
+def test_a_nesting_bomb_is_refused_by_the_parsers_limits():
+    bomb = b"<Invoice>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</Invoice>"
+    with pytest.raises(UblError, match=r"^the XML is truncated or malformed at line 1: Excessive depth"):
+        read_document(bomb)

@@ -1,7 +1,7 @@
 """Benchmark of the UBL reader: `python -m assets.readers.ubl_bench [DIR] [N] [PROCESSES]`.
 
-Writes N copies of the real fixture documents (tests/fixtures/ubl/) into DIR with unique document numbers and
-7 lines each (the national mean is 6.9 lines an invoice), then times `parse_files` over them and prints docs/s.
+Writes N copies of the real fixture documents (tests/fixtures/ubl/) into DIR with unique document numbers
+and 7 lines each (the national mean is 6.9 lines an invoice), then times `parse_files` and prints docs/s.
 Not a test: timings belong here, never in tests/.
 """
 
@@ -69,7 +69,8 @@ def main(argv: list[str]) -> None:
     print(
         f"{len(paths)} files ({documents} documents, {lines} lines, {errors} refused) in {elapsed:.2f} s "
         f"with {processes} processes: {len(paths) / elapsed:,.0f} docs/s wall-clock; "
-        f"{cpu:.2f} CPU-s in all processes = {len(paths) * processes / cpu:,.0f} docs/s on {processes} idle cores"
+        f"{cpu:.2f} CPU-s in all processes = "
+        f"{len(paths) * processes / cpu:,.0f} docs/s on {processes} idle cores"
     )
 
 
