@@ -178,7 +178,8 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
 def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None]]:
     """(file_id, kind, source_file, folder_kommunekode) of each content not loaded yet (first delivery)."""
     return con.execute("""
-        select file_id, arg_min(kind, source_file), min(source_file), arg_min(folder_kommunekode, source_file)
+        select file_id, arg_min(kind, (mtime_ns, source_file)), arg_min(source_file, (mtime_ns, source_file)),
+               arg_min(folder_kommunekode, (mtime_ns, source_file))
         from ingest.deliveries
         where file_id not in (select file_id from ingest.files)
         group by file_id
@@ -369,8 +370,8 @@ def _insert_csv_rows(
     """
     table = TARGET_TABLE[kind]
     params = {"file_id": file_id, "kommunekode": kommunekode, "path": str(path)}
-    con.execute(f"insert into ingest.{table} {_parse_query(kind, landed)}", params)
-    accepted = con.execute(f"select count(*) from ingest.{table} where file_id = ?", [file_id]).fetchone()
+    # the insert returns its row count: no second scan of a table that grows with every file
+    accepted = con.execute(f"insert into ingest.{table} {_parse_query(kind, landed)}", params).fetchone()
     rejected = con.execute(
         """
         insert into ingest.rejected_records

@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
+from assets.checks import mart_checks, quality_checks
 from assets.ingest import ingest_raw
 from assets.publish import published_marts, site
 from assets.reference import reference_tables
@@ -21,7 +22,8 @@ refresh_job = define_asset_job(
 
 def build_definitions(data_dir: str | None = None) -> Definitions:
     return Definitions(
-        assets=[reference_tables, ingest_raw, *build_sql_assets(), published_marts, site],
+        assets=[reference_tables, ingest_raw, *build_sql_assets(), mart_checks, published_marts, site],
+        asset_checks=[quality_checks],
         jobs=[refresh_job],
         schedules=build_schedules(refresh_job),
         sensors=[build_raw_folder_sensor(refresh_job)],

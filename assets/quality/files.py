@@ -150,6 +150,8 @@ def _with_dtypes(frame):
     import pandas as pd
 
     columns = ["line_date", "min_amount_kr", "max_amount_kr", "supplier_cvr", "kommunekode", "type_value", "year"]
+    # an all-null column (an XML order naming no CVR) has no type to check
+    columns = [c for c in columns if frame[c].notna().any()]
     dtypes = pd.DataFrame({
         "profile": "dtype", "column_dtype": [f"{c}:{frame[c].dtype}" for c in columns],
         "file_ids": [[] for _ in columns], "lines": 0,
@@ -256,13 +258,24 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
     file_ids = list(verdicts)
     con.execute("delete from ingest.file_checks where file_id in (select unnest(?::varchar[]))", [file_ids])
     now = datetime.now(UTC)
-    rows = [
-        (v.file_id, e["check_name"], e["severity"], e["passed"], e["description"], e["details"], now)
-        for v in verdicts.values()
-        for e in v.evaluations
-    ]
-    if rows:
-        con.executemany("insert into ingest.file_checks values (?, ?, ?, ?, ?, ?, ?)", rows)
+    evaluations = [(v.file_id, e) for v in verdicts.values() for e in v.evaluations]
+    if evaluations:
+        import pyarrow as pa
+
+        # one set-based insert: executemany costs ~0.7 ms a row, and a delivery has ~9 rows per file
+        table = pa.table({
+            "file_id": [file_id for file_id, _ in evaluations],
+            **{k: [e[k] for _, e in evaluations] for k in ("check_name", "severity", "passed", "description", "details")},
+        })  # fmt: skip
+        con.register("new_file_checks", table)
+        try:
+            con.execute(
+                "insert into ingest.file_checks select file_id, check_name, severity, passed, description, details, ? "
+                "from new_file_checks",
+                [now],
+            )
+        finally:
+            con.unregister("new_file_checks")
     refused = [v.file_id for v in verdicts.values() if v.refusal]
     if refused:
         # the file goes to the quarantine whole: no row of it stays, not even its unreadable records

@@ -1,0 +1,167 @@
+"""Data-quality checks in Dagster: the `marts/mart_checks` asset runs them, asset checks show them on their assets.
+
+- File expectations run as files are loaded (assets/loading.py, assets/quality/files.py); an ERROR keeps the
+  file out. `marts/mart_checks` summarises them per check over the files delivered now.
+- After the marts: GX suites on the mart tables and the SQL checks of sql/checks/ (assets/quality/marts.py).
+- Every evaluation of the run is a row of marts.mart_checks, published as DIR/marts/checks.parquet.
+- `quality_checks` (a multi-asset check) reports each row as an AssetCheckResult on the asset it concerns, so
+  the UI shows them on the ingest, intermediate and mart assets.
+- Publication: a failed ERROR check on an intermediate or mart table withholds the years it concerns from the
+  reports (`withheld_years`, used by reports/site); WARN checks publish with a warning.
+"""
+
+import json
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset_check,
+)
+
+from assets.quality.marts import CHECKS_DIR, all_check_names
+from pipelines.resources import Warehouse
+from pipelines.warehouse import sql_dependencies, sql_files, sql_table_name
+
+CHECKS_KEY = AssetKey(["marts", "mart_checks"])
+CHECK_COLUMNS = ("run_id", "asset", "check_name", "engine", "severity", "passed", "description", "details", "years")
+_MART_KEYS = [
+    AssetKey(list(sql_table_name(p))) for p in sql_files(("marts",)) if sql_table_name(p)[1] != "mart_checks"
+]
+_CHECK_DEPS = sorted(
+    {AssetKey(list(dep)) for path in CHECKS_DIR.glob("*.sql") for dep in sql_dependencies(path)}
+    | set(_MART_KEYS)
+    | {AssetKey(["ingest", "files"])},
+    key=lambda k: k.to_user_string(),
+)
+
+
+def evaluate_all(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
+    """Run every warehouse-level check; (re)write marts.mart_checks with this run's evaluations."""
+    from assets.quality import marts as mart_checks
+
+    evaluations = [
+        *mart_checks.file_check_summaries(con),
+        *mart_checks.run_mart_suites(con),
+        *mart_checks.run_sql_checks(con),
+    ]
+    rows = [(run_id, *(e[c] for c in CHECK_COLUMNS[1:])) for e in evaluations]
+    con.execute("begin")
+    try:
+        con.execute("""
+            create or replace table marts.mart_checks (
+                run_id varchar, asset varchar, check_name varchar, engine varchar, severity varchar,
+                passed boolean, description varchar, details varchar, years integer[])
+        """)
+        con.executemany("insert into marts.mart_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return evaluations
+
+
+@asset(
+    key=CHECKS_KEY,
+    group_name="marts",
+    deps=_CHECK_DEPS,
+    kinds={"duckdb", "great_expectations", "sql"},
+    description="Every data-quality check of the run: one row per check (published as checks.parquet)",
+    pool="duckdb",
+)
+def mart_checks(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    with warehouse.connect() as con:
+        evaluations = evaluate_all(con, context.run.run_id)
+    failed = [e for e in evaluations if not e["passed"]]
+    for e in failed:
+        log = context.log.error if e["severity"] == "ERROR" else context.log.warning
+        log(f"{e['severity']} {e['asset']} {e['check_name']}: {e['description']} {e['details'][:300]}")
+    return MaterializeResult(
+        metadata={
+            "checks": len(evaluations),
+            "failed_error": sum(e["severity"] == "ERROR" for e in failed),
+            "failed_warn": sum(e["severity"] == "WARN" for e in failed),
+            "failed": MetadataValue.md("\n".join(f"- {e['severity']} `{e['check_name']}`" for e in failed) or "none"),
+        }
+    )
+
+
+def _asset_key(asset_path: str) -> AssetKey:
+    return AssetKey(asset_path.split("/"))
+
+
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(name, asset=_asset_key(asset_path), description=description, additional_deps=[CHECKS_KEY])
+        for asset_path, name, description in all_check_names()
+    ],
+    can_subset=True,
+    name="quality_checks",
+    pool="duckdb",
+)
+def quality_checks(context: AssetCheckExecutionContext, warehouse: Warehouse):
+    """Report the run's evaluations (marts.mart_checks) on the assets they concern."""
+    with warehouse.connect() as con:
+        rows = con.execute(
+            "select asset, check_name, engine, severity, passed, description, details from marts.mart_checks "
+            "where run_id = ?",
+            [context.run.run_id],
+        ).fetchall()
+    for asset_path, name, engine, severity, passed, description, details in rows:
+        yield AssetCheckResult(
+            asset_key=_asset_key(asset_path),
+            check_name=name,
+            passed=bool(passed),
+            severity=AssetCheckSeverity.ERROR if severity == "ERROR" else AssetCheckSeverity.WARN,
+            description=description,
+            metadata={"engine": engine, "details": MetadataValue.json(json.loads(details))},
+        )
+
+
+# --- publication gate ------------------------------------------------------------------------------------
+
+
+def withheld_years(checks_parquet: Path) -> dict[int | None, str]:
+    """Years that must not be published: {year: one-line reason}; key None = every year.
+
+    A failed ERROR check on an intermediate or mart table withholds the years it names; one that names no
+    year withholds every year. File checks (ingest) have had their consequence already: the file is kept out.
+    """
+    if not checks_parquet.exists():
+        return {}
+    with duckdb.connect() as con:
+        failed = con.execute(
+            "select check_name, asset, years from read_parquet(?) "
+            "where severity = 'ERROR' and not passed and not starts_with(asset, 'ingest/') order by check_name",
+            [str(checks_parquet)],
+        ).fetchall()
+    withheld: dict[int | None, str] = {}
+    for name, asset_path, years in failed:
+        for year in years or [None]:
+            reason = f"ERROR check {name} on {asset_path} failed"
+            withheld[year] = withheld[year] + "; " + reason if year in withheld else reason
+    return withheld
+
+
+def publishable_marts(marts_dir: Path, target: Path, withheld: set[int]) -> Path:
+    """A copy of marts_dir's Parquet marts without the rows of the withheld years (for the report renderer)."""
+    target.mkdir(parents=True, exist_ok=True)
+    years = sorted(withheld)
+    with duckdb.connect() as con:
+        for path in sorted(marts_dir.glob("*.parquet")):
+            out = "'" + (target / path.name).as_posix().replace("'", "''") + "'"
+            columns = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+            where = "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
+            con.execute(
+                f"copy (select * from read_parquet(?) {where}) to {out} (format parquet, compression zstd)",
+                [str(path), years] if where else [str(path)],
+            )
+    return target

@@ -1,0 +1,29 @@
+-- asset: intermediate.int_invoices
+-- severity: ERROR
+-- description: Hvert dokument tælles én gang: én række pr. faktura/kreditnota og pr. ordre (dokumentidentitet, metode afsnit 1).
+-- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity).
+with invoice_ids as (
+    select 'int_invoices' as table_name, cast(document_id as varchar) as document_key, any_value(kommunekode) as kommunekode,
+           any_value(year) as year, count(*) as rows
+    from intermediate.int_invoices group by document_id having count(*) > 1
+),
+
+invoice_identities as (
+    select 'int_invoices', concat_ws('|', kommunekode, supplier_cvr, document_type, document_number, issue_date),
+           any_value(kommunekode), any_value(year), count(*)
+    from intermediate.int_invoices
+    group by kommunekode, supplier_cvr, document_type, document_number, issue_date having count(*) > 1
+),
+
+order_ids as (
+    select 'int_orders', cast(order_id as varchar), any_value(kommunekode), any_value(year), count(*)
+    from intermediate.int_orders group by order_id having count(*) > 1
+),
+
+final as (
+    select * from invoice_ids
+    union all select * from invoice_identities
+    union all select * from order_ids
+)
+
+select * from final

@@ -1,0 +1,93 @@
+"""Deliveries arriving again and again: duplicates change nothing, corrections replace, real XML pairs match."""
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from pipelines.definitions import build_definitions
+from pipelines.settings import DataDir
+from tests.test_end_to_end import tiny_data_set
+
+FIGURE_MARTS = (
+    "kpi_national", "kpi_municipality", "category_national", "category_municipality",
+    "industry_national", "industry_municipality", "coverage",
+)  # fmt: skip
+UBL_FIXTURES = Path(__file__).parent / "fixtures" / "ubl"
+
+
+def run(root: Path) -> None:
+    job = build_definitions(str(root)).resolve_job_def("refresh_warehouse")
+    with DagsterInstance.ephemeral() as instance:
+        assert job.execute_in_process(instance=instance).success
+
+
+def mart_bytes(root: Path) -> dict[str, bytes]:
+    return {name: (root / "marts" / f"{name}.parquet").read_bytes() for name in FIGURE_MARTS}
+
+
+def test_a_duplicated_file_changes_no_mart(tmp_path):
+    root = tmp_path / "data"
+    tiny_data_set(root)
+    run(root)
+    before = mart_bytes(root)
+    shutil.copy(root / "raw/invoices/0159/2021.csv", root / "raw/invoices/0159/2021 (kopi).csv")
+    run(root)
+    assert mart_bytes(root) == before
+    with duckdb.connect() as con:
+        log = con.execute(
+            "select source_file, rows_read, rows_accepted, rows_duplicate, reconciled from read_parquet(?) "
+            "where source_file like 'invoices/0159/2021%' order by 1",
+            [str(root / "marts/ingest_log.parquet")],
+        ).fetchall()
+    assert log == [
+        ("invoices/0159/2021 (kopi).csv", 7, 0, 7, True),
+        ("invoices/0159/2021.csv", 7, 6, 0, True),
+    ]
+
+
+def test_a_corrected_file_replaces_the_documents_it_contains(tmp_path):
+    root = tmp_path / "data"
+    tiny_data_set(root)
+    run(root)
+    original = root / "raw/invoices/0159/2021.csv"
+    os.utime(original, (1_600_000_000, 1_600_000_000))
+    corrected = root / "raw/invoices/0159/2021-rettet.csv"
+    header = original.read_text(encoding="utf-8").splitlines()[0]
+    # F3 was 300 kr.; the correction says 250 kr. in one line, and adds nothing else
+    corrected.write_text(f"{header}\nF3;Faktura;2021-04-05;11111111;NA;;1;2.2;;250,00\n", encoding="utf-8")
+    run(root)
+    with duckdb.connect() as con:
+        gladsaxe = con.execute(
+            "select goods_spend_kr, ehandel_spend_kr from read_parquet(?) where year = 2021 and kommunekode = '0159'",
+            [str(root / "marts/kpi_municipality.parquet")],
+        ).fetchone()
+        f3 = con.execute(
+            "select source_file, reason, rows_duplicate from read_parquet(?) where source_file like 'invoices/0159/2021%' order by 1",
+            [str(root / "marts/ingest_log.parquet")],
+        ).fetchall()
+    assert gladsaxe == (1720 - 300 + 250, 1420)
+    assert [(source, duplicates) for source, _, duplicates in f3] == [
+        ("invoices/0159/2021-rettet.csv", 0),
+        ("invoices/0159/2021.csv", 1),  # F3's old line is superseded
+    ]
+
+
+@pytest.mark.parametrize(
+    "scenario", ["BASPRO_01_01_00", "BASPRO_03_01_06", "COMDEL_01_01_00", "COMDEL_02_02_00"]
+)
+def test_official_order_invoice_pairs_are_ehandel(tmp_path, scenario):
+    root = tmp_path / "data"
+    folder = root / "raw/ubl/0159"
+    folder.mkdir(parents=True)
+    for path in sorted((UBL_FIXTURES / "oioubl-official").glob(f"2.0.2_{scenario}_*.xml")):
+        shutil.copy(path, folder / path.name)
+    run(root)
+    with duckdb.connect(str(DataDir.resolve(root).warehouse), read_only=True) as con:
+        invoices = con.execute(
+            "select document_number, document_type, is_ehandel from intermediate.int_invoices order by 1, 2"
+        ).fetchall()
+    assert invoices and all(is_ehandel for *_, is_ehandel in invoices), invoices
