@@ -49,16 +49,19 @@ def _sniff(path: Path, tmp: Path) -> tuple[Path, str, list[str]]:
 def _load_csv(con: duckdb.DuckDBPyConnection, raw: Path, kind: str, fields: tuple[str, ...], tmp: Path) -> None:
     columns = ", ".join(f"{f} varchar" for f in fields)
     con.execute(f"create table {kind}_csv (folder varchar, {columns})")
+    groups: dict[tuple, list[str]] = {}
     for path in sorted((raw / kind).glob("*/*.csv")):
         readable, delimiter, header = _sniff(path, tmp)
-        _, mapping = map_header(kind, header)
+        groups.setdefault((path.parent.name, delimiter, tuple(header)), []).append(str(readable))
+    for (folder, delimiter, header), files in groups.items():
+        _, mapping = map_header(kind, list(header))
         names = [mapping.get(i, f"_unused{i}") for i in range(len(header))]
         select = ", ".join(f if f in names else f"null as {f}" for f in fields)
+        spec = ", ".join(f"{n!r}: 'VARCHAR'" for n in names)
         con.execute(
             f"insert into {kind}_csv select ? as folder, {select} from read_csv(?, delim = ?, header = true, "
-            "quote = '\"', escape = '\"', auto_detect = false, "
-            f"columns = {{{', '.join(repr(n) + ': ' + repr('VARCHAR') for n in names)}}})",
-            [path.parent.name, str(readable), delimiter],
+            f"quote = '\"', escape = '\"', auto_detect = false, columns = {{{spec}}})",
+            [folder, files, delimiter],
         )
 
 
@@ -118,20 +121,21 @@ def _load_reference(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
 # METHODS 1, 2, 3, 5 on text: parsers written independently of sql/macros.sql.
 _MACROS = r"""
 create or replace macro c_kommune(x) as lpad(trim(x), 4, '0');
-create or replace macro c_date(x) as cast(coalesce(try_strptime(trim(x), '%Y-%m-%d'),
-    try_strptime(trim(x), '%d-%m-%Y'), try_strptime(trim(x), '%d.%m.%Y'), try_strptime(trim(x), '%d/%m/%Y')) as date);
-create or replace macro c_amount(x) as try_cast(case when trim(x) like '%,%'
-    then replace(replace(trim(x), '.', ''), ',', '.') else trim(x) end as decimal(18, 2));
-create or replace macro c_cvr(x) as case when regexp_full_match(regexp_replace(upper(coalesce(x, '')),
-    '^DK|[^0-9A-Z]', '', 'g'), '[0-9]{8}') then regexp_replace(upper(x), '^DK|[^0-9A-Z]', '', 'g') end;
+create or replace macro c_date(x) as case
+    when trim(x) like '____-__-__' then try_cast(trim(x) as date)
+    else try_cast(substr(trim(x), 7, 4) || '-' || substr(trim(x), 4, 2) || '-' || substr(trim(x), 1, 2) as date) end;
+create or replace macro c_amount(x) as try_cast(case when x like '%,%'
+    then replace(replace(x, '.', ''), ',', '.') else x end as decimal(18, 2));
+create or replace macro c_digits(x) as regexp_replace(coalesce(x, ''), '[^0-9]', '', 'g');
+create or replace macro c_cvr(x) as case when length(c_digits(x)) = 8 then c_digits(x) end;
 create or replace macro c_compact(x) as regexp_replace(upper(trim(coalesce(x, ''))), '\s+', '', 'g');
-create or replace macro c_order(x) as case
-    when c_compact(x) in ('', 'NA', 'N/A', 'N.A.', '0', '-', 'INGEN', 'NONE', 'NULL') then null
-    when regexp_full_match(c_compact(x), '[0-9]+') then nullif(ltrim(c_compact(x), '0'), '')
-    else c_compact(x) end;
-create or replace macro c_art(x) as case when regexp_full_match(trim(coalesce(x, '')), '[0-9][.,]?[0-9]([.,].*)?')
-    then regexp_extract(trim(x), '^([0-9])[.,]?([0-9])', 1) || '.' || regexp_extract(trim(x), '^([0-9])[.,]?([0-9])', 2)
-    end;
+create or replace macro c_order_of_compact(c) as case
+    when c in ('', 'NA', 'N/A', 'N.A.', '0', '-', 'INGEN', 'NONE', 'NULL') then null
+    when regexp_full_match(c, '[0-9]+') then nullif(ltrim(c, '0'), '')
+    else c end;
+create or replace macro c_order(x) as c_order_of_compact(c_compact(x));
+create or replace macro c_art_of_digits(d) as case when length(d) >= 2 then d[1] || '.' || d[2] end;
+create or replace macro c_art(x) as c_art_of_digits(c_digits(x));
 create or replace macro c_doctype(x) as case lower(trim(x)) when 'faktura' then 'invoice' when 'invoice' then 'invoice'
     when '380' then 'invoice' when 'kreditnota' then 'credit_note' when 'creditnote' then 'credit_note'
     when '381' then 'credit_note' end;
@@ -139,16 +143,24 @@ create or replace macro c_doctype(x) as case lower(trim(x)) when 'faktura' then 
 
 _FIGURES = r"""
 create table csv_lines as
-select c_kommune(folder) as kommune, 'csv' as source, c_doctype(dokumenttype) as doc_type,
-    trim(fakturanummer) as number, c_date(fakturadato) as issue_date, c_cvr(leverandoer_cvr) as cvr,
-    [c_cvr(leverandoer_cvr)] as cvrs, c_order(ordrenummer) as order_norm,
-    nullif(trim(krediteret_fakturanummer), '') as credited, c_art(art) as art,
-    case when regexp_full_match(trim(coalesce(unspsc, '')), '[0-9]{8}') then trim(unspsc) end as unspsc,
-    c_amount(beloeb) as raw_amount
-from invoices_csv
-where c_date(fakturadato) is not null and c_amount(beloeb) is not null and c_cvr(leverandoer_cvr) is not null
-    and c_doctype(dokumenttype) is not null
-    and (kommunekode is null or trim(kommunekode) = '' or c_kommune(kommunekode) = c_kommune(folder));
+with texts as (
+    select folder, kommunekode, dokumenttype, fakturanummer, fakturadato, krediteret_fakturanummer, unspsc,
+        c_digits(leverandoer_cvr) as cvr_digits, c_compact(ordrenummer) as order_compact,
+        c_digits(art) as art_digits, trim(beloeb) as amount_text
+    from invoices_csv
+), parsed as (
+    select c_kommune(folder) as kommune, c_kommune(nullif(trim(kommunekode), '')) as own_kommune,
+        c_doctype(dokumenttype) as doc_type, trim(fakturanummer) as number, c_date(fakturadato) as issue_date,
+        case when length(cvr_digits) = 8 then cvr_digits end as cvr, c_order_of_compact(order_compact) as order_norm,
+        nullif(trim(krediteret_fakturanummer), '') as credited, c_art_of_digits(art_digits) as art,
+        case when length(trim(unspsc)) = 8 then trim(unspsc) end as unspsc, c_amount(amount_text) as raw_amount
+    from texts
+)
+select kommune, 'csv' as source, doc_type, number, issue_date, cvr, [cvr] as cvrs, order_norm, credited, art,
+    unspsc, raw_amount
+from parsed
+where issue_date is not null and raw_amount is not null and cvr is not null and doc_type is not null
+    and (own_kommune is null or own_kommune = kommune);
 
 create table xml_invoice_lines as
 select c_kommune(folder) as kommune, 'xml' as source,
@@ -179,11 +191,15 @@ left join arts a on a.art = l.art
 left join segments s on s.segment = left(l.unspsc, 2);
 
 create table orders as
-select c_kommune(folder) as kommune, c_order(ordrenummer) as order_norm, c_cvr(leverandoer_cvr) as cvr,
-    c_date(ordredato) as order_date, c_amount(beloeb) as amount
-from orders_csv
-where c_date(ordredato) is not null and c_amount(beloeb) is not null and c_order(ordrenummer) is not null
-    and (kommunekode is null or trim(kommunekode) = '' or c_kommune(kommunekode) = c_kommune(folder))
+with parsed as (
+    select c_kommune(folder) as kommune, c_kommune(nullif(trim(kommunekode), '')) as own_kommune,
+        c_order(ordrenummer) as order_norm, c_cvr(leverandoer_cvr) as cvr, c_date(ordredato) as order_date,
+        c_amount(trim(beloeb)) as amount
+    from orders_csv
+)
+select kommune, order_norm, cvr, order_date, amount from parsed
+where order_date is not null and amount is not null and order_norm is not null
+    and (own_kommune is null or own_kommune = kommune)
 union all
 select c_kommune(folder), c_order(number), unnest(case when len(cvrs) = 0 then [null] else cvrs end),
     cast(issue_date as date), cast(amount as decimal(18, 2))
@@ -260,6 +276,7 @@ def national_figures(data_dir: Path) -> dict[int, dict]:
     raw = Path(data_dir) / "raw"
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")
         with tempfile.TemporaryDirectory() as tmp:
             _load_csv(con, raw, "invoices", INVOICE_FIELDS, Path(tmp))
             _load_csv(con, raw, "orders", ORDER_FIELDS, Path(tmp))

@@ -455,7 +455,7 @@ class Generator:
         for kk, pool in ((EH_FOOD, [(FOOD_WHOLESALE, 1.0)]), (EH_OTHER, [(GOODS_WHOLESALE, 1.0)])):
             sel = np.flatnonzero(open_kind == kk)
             open_supplier[sel] = self.draw_suppliers(rng, m, pool, len(sel))
-        open_lines, open_n = self.draw_lines(rng, m, dialect, open_kind, open_supplier, doc_offset=n_eh,
+        open_lines, _ = self.draw_lines(rng, m, dialect, open_kind, open_supplier, doc_offset=n_eh,
                                              n_lines=1 + rng.poisson(2.0, n_open))  # fmt: skip
         # Lines of the invoiced orders = the invoice's lines
         idx = np.concatenate([np.arange(docs.first_line[i], docs.first_line[i] + docs.n_lines[i]) for i in eh_inv]) \

@@ -100,7 +100,7 @@ def _buyer(doc: Document, tag: str) -> str:
 
 def _tax_category(doc: Document, tag: str) -> str:
     if doc.peppol:
-        return f"<cac:{tag}><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:{tag}>"  # noqa: E501
+        return f"<cac:{tag}><cbc:ID>S</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:{tag}>"
     return (f'<cac:{tag}><cbc:ID schemeAgencyID="320" schemeID="urn:oioubl:id:taxcategoryid-1.1">StandardRated'
             '</cbc:ID><cbc:Percent>25</cbc:Percent><cac:TaxScheme><cbc:ID schemeAgencyID="320" '
             f'schemeID="urn:oioubl:id:taxschemeid-1.5">63</cbc:ID><cbc:Name>Moms</cbc:Name></cac:TaxScheme></cac:{tag}>')  # fmt: skip
