@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +31,7 @@ from pipelines.settings import SQL_DIR, DataDir
 
 KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_lines", "orders": "order_lines"}
+BATCH_BYTES = 64 * 2**20
 Log = Callable[[str], None]
 
 
@@ -187,25 +189,46 @@ def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, s
     """).fetchall()
 
 
-def register_file(
-    con: duckdb.DuckDBPyConnection,
-    file_id: str,
-    kind: str,
-    source_format: str,
-    source_file: str,
-    folder_kommunekode: str | None,
-    status: str,
-    reason: str | None = None,
-    dialect: dict | None = None,
-    rows_read: int = 0,
-) -> None:
-    con.execute(
-        "insert or replace into ingest.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            file_id, kind, source_format, source_file, folder_kommunekode, status, reason,
-            json.dumps(dialect, ensure_ascii=False) if dialect else None, rows_read, datetime.now(UTC),
-        ],
-    )  # fmt: skip
+class FileRecord(NamedTuple):
+    """One row of ingest.files: a delivered content, loaded or refused."""
+
+    file_id: str
+    kind: str
+    source_format: str
+    source_file: str
+    folder_kommunekode: str | None
+    status: str
+    reason: str | None = None
+    dialect: dict | None = None
+    rows_read: int = 0
+
+
+def register_files(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> None:
+    """Insert (or replace) many ingest.files rows in one statement."""
+    if not records:
+        return
+    now = datetime.now(UTC)
+    table = pa.table({
+        "file_id": [r.file_id for r in records],
+        "kind": [r.kind for r in records],
+        "source_format": [r.source_format for r in records],
+        "source_file": [r.source_file for r in records],
+        "folder_kommunekode": pa.array([r.folder_kommunekode for r in records], pa.string()),
+        "status": [r.status for r in records],
+        "reason": pa.array([r.reason for r in records], pa.string()),
+        "dialect": pa.array([json.dumps(r.dialect, ensure_ascii=False) if r.dialect else None for r in records], pa.string()),
+        "rows_read": pa.array([r.rows_read for r in records], pa.int64()),
+        "loaded_at": pa.array([now] * len(records), pa.timestamp("us", tz="UTC")),
+    })  # fmt: skip
+    con.register("new_file_records", table)
+    try:
+        con.execute("insert or replace into ingest.files select * from new_file_records")
+    finally:
+        con.unregister("new_file_records")
+
+
+def register_file(con: duckdb.DuckDBPyConnection, *fields, **named) -> None:
+    register_files(con, [FileRecord(*fields, **named)])
 
 
 def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> dict[str, int]:
@@ -214,13 +237,31 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
     pending = pending_files(con)
     counts = {"csv_files": 0, "xml_files": 0, "rejected_files": 0}
     xml_batch = []
-    for index, (file_id, kind, source_file, kommunekode) in enumerate(pending, start=1):
+    readable: list[CsvFile] = []
+    for file_id, kind, source_file, kommunekode in pending:
         if kind == "ubl":
             xml_batch.append((file_id, source_file, kommunekode))
             continue
-        log(f"[{index}/{len(pending)}] {source_file}")
-        ok = load_csv_file(con, data_dir, file_id, kind, source_file, kommunekode)
-        counts["csv_files" if ok else "rejected_files"] += 1
+        if kommunekode is None:
+            register_file(
+                con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file)
+            )
+            counts["rejected_files"] += 1
+            continue
+        try:
+            dialect = csv_files.sniff(data_dir.raw / source_file, kind)
+        except csv_files.CsvFileError as error:
+            register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", str(error))
+            counts["rejected_files"] += 1
+            continue
+        readable.append(CsvFile(file_id, kind, source_file, kommunekode, dialect))
+    done = 0
+    for batch in csv_batches(readable, data_dir):
+        done += len(batch)
+        log(f"CSV files {done}/{len(readable)}: {batch[-1].source_file}")
+        loaded, rejected = load_csv_batch(con, data_dir, batch)
+        counts["csv_files"] += loaded
+        counts["rejected_files"] += rejected
     if xml_batch:
         from assets.xml_loading import load_xml_files  # lxml and a process pool only when XML arrives
 
@@ -282,46 +323,91 @@ def unknown_folder_reason(source_file: str) -> str:
     )
 
 
-def load_csv_file(
-    con: duckdb.DuckDBPyConnection,
-    data_dir: DataDir,
-    file_id: str,
-    kind: str,
-    source_file: str,
-    kommunekode: str | None,
-) -> bool:
-    path = data_dir.raw / source_file
-    if kommunekode is None:
-        register_file(
-            con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file)
+@dataclass(frozen=True)
+class CsvFile:
+    file_id: str
+    kind: str
+    source_file: str
+    kommunekode: str
+    dialect: csv_files.CsvDialect
+
+    @property
+    def layout_key(self) -> tuple:
+        """Files with the same key are read by one and the same SQL statement."""
+        return (
+            self.kind,
+            self.dialect.delimiter,
+            len(self.dialect.header),
+            tuple(sorted(self.dialect.columns.items())),
         )
-        return False
+
+
+def csv_batches(files: list[CsvFile], data_dir: DataDir) -> list[list[CsvFile]]:
+    """Files of one layout read together, up to BATCH_BYTES a batch: a statement costs ~0.1 s to plan and run,
+    which thousands of small monthly files would otherwise pay one by one. A large file is a batch of its own."""
+    by_layout: dict[tuple, list[CsvFile]] = {}
+    for file in files:
+        by_layout.setdefault(file.layout_key, []).append(file)
+    batches: list[list[CsvFile]] = []
+    for group in by_layout.values():
+        batch: list[CsvFile] = []
+        size = 0
+        for file in group:
+            file_size = (data_dir.raw / file.source_file).stat().st_size
+            if batch and size + file_size > BATCH_BYTES:
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append(file)
+            size += file_size
+        if batch:
+            batches.append(batch)
+    return batches
+
+
+def load_csv_batch(
+    con: duckdb.DuckDBPyConnection, data_dir: DataDir, batch: list[CsvFile]
+) -> tuple[int, int]:
+    """Load a batch of same-layout files in one transaction; (files loaded, files refused).
+
+    When DuckDB cannot read the batch, each file is retried alone, so one unreadable file refuses only itself.
+    """
+    readable: dict[str, Path] = {}
     try:
-        dialect = csv_files.sniff(path, kind)
-    except csv_files.CsvFileError as error:
-        register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", str(error))
-        return False
-    readable = path
-    if dialect.needs_transcoding:
-        readable = data_dir.scratch / f"{file_id}.csv"
-        csv_files.transcode_to_utf8(path, readable, dialect.encoding)
-    try:
+        for file in batch:
+            path = data_dir.raw / file.source_file
+            if file.dialect.needs_transcoding:
+                path = data_dir.scratch / f"{file.file_id}.csv"
+                csv_files.transcode_to_utf8(data_dir.raw / file.source_file, path, file.dialect.encoding)
+            readable[file.file_id] = path
         con.execute("begin")
-        rows_read = _insert_csv_rows(con, readable, file_id, kind, kommunekode, dialect)
-        register_file(
-            con, file_id, kind, "csv", source_file, kommunekode, "loaded",
-            dialect=dialect.describe(), rows_read=rows_read,
-        )  # fmt: skip
-        con.execute("commit")
-        return True
-    except duckdb.Error as error:
-        con.execute("rollback")
-        reason = "the file cannot be read as CSV: " + str(error).splitlines()[0]
-        register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", reason)
-        return False
+        try:
+            rows_read = _insert_csv_rows(con, batch, readable)
+            register_files(con, [
+                FileRecord(
+                    file.file_id, file.kind, "csv", file.source_file, file.kommunekode, "loaded",
+                    dialect=file.dialect.describe(), rows_read=rows_read.get(file.file_id, 0),
+                )
+                for file in batch
+            ])  # fmt: skip
+            con.execute("commit")
+            return len(batch), 0
+        except duckdb.Error as error:
+            con.execute("rollback")
+            _clear_csv_rejects(con)
+            if len(batch) > 1:
+                results = [load_csv_batch(con, data_dir, [file]) for file in batch]
+                return sum(r[0] for r in results), sum(r[1] for r in results)
+            file = batch[0]
+            reason = "the file cannot be read as CSV: " + str(error).splitlines()[0]
+            register_file(
+                con, file.file_id, file.kind, "csv", file.source_file, file.kommunekode, "rejected", reason
+            )
+            return 0, 1
     finally:
-        if readable != path:
-            readable.unlink(missing_ok=True)
+        for file in batch:
+            path = readable.get(file.file_id)
+            if path is not None and path != data_dir.raw / file.source_file:
+                path.unlink(missing_ok=True)
 
 
 STRUCTURAL_REASONS = {
@@ -335,15 +421,20 @@ STRUCTURAL_REASONS = {
 }
 
 
+def _clear_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB keeps the rejects of every scan of the connection: start the next batch empty."""
+    for table in ("csv_rejects", "csv_reject_scans"):
+        con.execute(f"drop table if exists {table}")
+
+
 def _insert_csv_rows(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    file_id: str,
-    kind: str,
-    kommunekode: str,
-    dialect: csv_files.CsvDialect,
-) -> int:
-    """One set-based pass: DuckDB reads the file, the ingest SQL types it; returns the records read."""
+    con: duckdb.DuckDBPyConnection, batch: list[CsvFile], readable: dict[str, Path]
+) -> dict[str, int]:
+    """One set-based pass over a batch: DuckDB reads the files, the ingest SQL types the rows.
+
+    Returns the records read per file_id (typed rows + records that could not be split into columns)."""
+    first = batch[0]
+    kind, dialect = first.kind, first.dialect
     width = len(dialect.header)
     positional = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     by_canonical = {column: f"c{index}" for index, column in dialect.columns.items()}
@@ -353,48 +444,74 @@ def _insert_csv_rows(
     )
     delimiter = {";": ";", ",": ",", "\t": "\\t"}[dialect.delimiter]
     raw_record = (
-        "concat_ws("
-        + sql_literal(dialect.delimiter)
-        + ", "
-        + ", ".join(f"coalesce(c{i}, '')" for i in range(width))
-        + ")"
+        "concat_ws(" + sql_literal(dialect.delimiter) + ", "
+        + ", ".join(f"coalesce(c{i}, '')" for i in range(width)) + ")"
+    )  # fmt: skip
+    files = pa.table({
+        "path": [str(readable[f.file_id]) for f in batch],
+        "file_id": [f.file_id for f in batch],
+        "kommunekode": [f.kommunekode for f in batch],
+    })  # fmt: skip
+    con.register("batch_files", files)
+    # Records are numbered within their file: ordinality runs on across the files of one read_csv.
+    record_number = (
+        "r.ordinality"
+        if len(batch) == 1
+        else "r.ordinality - min(r.ordinality) over (partition by r.filename) + 1"
     )
     landed = f"""
-        select $file_id as file_id, ordinality as record_number, 'csv' as source_format,
-               $kommunekode as folder_kommunekode, {selected},
+        select f.file_id, {record_number} as record_number,
+               'csv' as source_format, f.kommunekode as folder_kommunekode, {selected},
                cast(null as varchar[]) as leverandoer_cvrs, {raw_record} as raw_record
-        from read_csv($path, header = true, delim = '{delimiter}', quote = '"', escape = '"',
+        from read_csv($paths, header = true, delim = '{delimiter}', quote = '"', escape = '"',
                       columns = {positional}, store_rejects = true, rejects_table = 'csv_rejects',
                       rejects_scan = 'csv_reject_scans', null_padding = false, strict_mode = true,
-                      auto_detect = false) with ordinality
+                      auto_detect = false, filename = true) with ordinality r
+        join batch_files f on f.path = r.filename
     """
     table = TARGET_TABLE[kind]
-    params = {"file_id": file_id, "kommunekode": kommunekode, "path": str(path)}
-    # the insert returns its row count: no second scan of a table that grows with every file
-    accepted = con.execute(f"insert into ingest.{table} {_parse_query(kind, landed)}", params).fetchone()
-    rejected = con.execute(
-        """
-        insert into ingest.rejected_records
-        select ?, line - 1, string_agg(distinct error_type, ', '), any_value(csv_line)
-        from csv_rejects group by line
-        returning record_index
-        """,
-        [file_id],
-    ).fetchall()
-    # DuckDB keeps the rejects of every scan of the connection: start the next file empty.
-    con.execute("delete from csv_rejects")
-    con.execute("delete from csv_reject_scans")
-    con.execute(
-        "update ingest.rejected_records set reason = "
-        + "case "
-        + " ".join(
-            f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
-            for k, v in STRUCTURAL_REASONS.items()
-        )
-        + " else 'the line cannot be read as CSV (' || reason || ')' end where file_id = ?",
-        [file_id],
-    )
-    return int(accepted[0] if accepted else 0) + len(rejected)
+    paths = [str(readable[f.file_id]) for f in batch]
+    try:
+        if len(batch) == 1:
+            inserted = con.execute(
+                f"insert into ingest.{table} {_parse_query(kind, landed)}", {"paths": paths}
+            )
+            row = inserted.fetchone()
+            counts = {first.file_id: int(row[0]) if row else 0}
+        else:
+            con.execute(
+                f"create or replace temp table batch_rows as {_parse_query(kind, landed)}", {"paths": paths}
+            )
+            con.execute(f"insert into ingest.{table} select * from batch_rows")
+            counts = dict(con.execute("select file_id, count(*) from batch_rows group by file_id").fetchall())
+            con.execute("drop table batch_rows")
+        rejects = con.execute(
+            """
+            insert into ingest.rejected_records
+            select f.file_id, r.line - 1, string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
+            from csv_rejects r
+            join csv_reject_scans s on s.scan_id = r.scan_id and s.file_id = r.file_id
+            join batch_files f on f.path = s.file_path
+            group by f.file_id, r.line
+            returning file_id
+            """
+        ).fetchall()
+        for (file_id,) in rejects:
+            counts[file_id] = counts.get(file_id, 0) + 1
+        if rejects:
+            con.execute(
+                "update ingest.rejected_records set reason = case "
+                + " ".join(
+                    f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
+                    for k, v in STRUCTURAL_REASONS.items()
+                )
+                + " else 'the line cannot be read as CSV (' || reason || ')' end "
+                + "where file_id in (select file_id from batch_files) and reason not like 'the %'"
+            )
+    finally:
+        _clear_csv_rejects(con)
+        con.unregister("batch_files")
+    return counts
 
 
 # --- 3. forget ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from assets.loading import TARGET_TABLE, _parse_query, register_file, unknown_folder_reason
+from assets.loading import TARGET_TABLE, FileRecord, _parse_query, register_files, unknown_folder_reason
 from assets.readers.layouts import canonical_columns
 from assets.readers.ubl import UblError, invoice_line_rows, order_line_rows, parse_files
 from pipelines.settings import DataDir
@@ -106,11 +106,10 @@ def load_xml_files(
             registrations, kept_out = _apply_file_checks(con, registrations)
             loaded -= kept_out
             refused += kept_out
-            for file_id, kind, source, kommune, status, reason, rows_read in registrations:
-                register_file(
-                    con, file_id, kind, "xml", source, kommune, status, reason,
-                    dialect=None, rows_read=rows_read,
-                )  # fmt: skip
+            register_files(con, [
+                FileRecord(file_id, kind, "xml", source, kommune, status, reason, None, rows_read)
+                for file_id, kind, source, kommune, status, reason, rows_read in registrations
+            ])  # fmt: skip
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
