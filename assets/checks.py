@@ -32,7 +32,17 @@ from pipelines.resources import Warehouse
 from pipelines.warehouse import sql_dependencies, sql_files, sql_table_name
 
 CHECKS_KEY = AssetKey(["marts", "mart_checks"])
-CHECK_COLUMNS = ("run_id", "asset", "check_name", "engine", "severity", "passed", "description", "details", "years")
+CHECK_COLUMNS = (
+    "run_id",
+    "asset",
+    "check_name",
+    "engine",
+    "severity",
+    "passed",
+    "description",
+    "details",
+    "years",
+)
 _MART_KEYS = [
     AssetKey(list(sql_table_name(p))) for p in sql_files(("marts",)) if sql_table_name(p)[1] != "mart_checks"
 ]
@@ -89,7 +99,9 @@ def mart_checks(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
             "checks": len(evaluations),
             "failed_error": sum(e["severity"] == "ERROR" for e in failed),
             "failed_warn": sum(e["severity"] == "WARN" for e in failed),
-            "failed": MetadataValue.md("\n".join(f"- {e['severity']} `{e['check_name']}`" for e in failed) or "none"),
+            "failed": MetadataValue.md(
+                "\n".join(f"- {e['severity']} `{e['check_name']}`" for e in failed) or "none"
+            ),
         }
     )
 
@@ -100,7 +112,9 @@ def _asset_key(asset_path: str) -> AssetKey:
 
 @multi_asset_check(
     specs=[
-        AssetCheckSpec(name, asset=_asset_key(asset_path), description=description, additional_deps=[CHECKS_KEY])
+        AssetCheckSpec(
+            name, asset=_asset_key(asset_path), description=description, additional_deps=[CHECKS_KEY]
+        )
         for asset_path, name, description in all_check_names()
     ],
     can_subset=True,
@@ -158,8 +172,12 @@ def publishable_marts(marts_dir: Path, target: Path, withheld: set[int]) -> Path
     with duckdb.connect() as con:
         for path in sorted(marts_dir.glob("*.parquet")):
             out = "'" + (target / path.name).as_posix().replace("'", "''") + "'"
-            columns = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
-            where = "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
+            columns = [
+                r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+            ]
+            where = (
+                "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
+            )
             con.execute(
                 f"copy (select * from read_parquet(?) {where}) to {out} (format parquet, compression zstd)",
                 [str(path), years] if where else [str(path)],

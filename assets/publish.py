@@ -20,17 +20,20 @@ MART_KEYS.append(CHECKS_KEY)  # marts.mart_checks (assets/checks.py) is publishe
     group_name="reports",
     deps=MART_KEYS,
     kinds={"parquet"},
-    description="Every marts.mart_<name> table as DIR/marts/<name>.parquet, with manifest.json (fingerprint, code, run)",
+    description=(
+        "Every marts.mart_<name> table as <name>.parquet with manifest.json (fingerprint, code, run), written "
+        "into this run's publication; DIR/marts/ shows them once reports/site has switched the publication in"
+    ),
     pool="duckdb",
 )
 def published_marts(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     paths = warehouse.paths
-    staging = paths.marts / f".publishing-{context.run.run_id}"
+    marts = publication.publication_dir(paths, context.run.run_id) / "marts"
+    shutil.rmtree(marts, ignore_errors=True)  # a re-executed step starts clean
     with warehouse.connect() as con:
-        counts = publication.export_marts(con, paths, staging)
+        counts = publication.export_marts(con, paths, marts)
         stamp = publication.manifest(con, context.run.run_id)
-    (staging / "manifest.json").write_text(json.dumps(stamp, indent=2), encoding="utf-8")
-    publication.move_files_into_place(staging, paths.marts)
+    (marts / "manifest.json").write_text(json.dumps(stamp, indent=2), encoding="utf-8")
     return MaterializeResult(
         metadata={
             **{f"rows_{name}": rows for name, rows in counts.items()},
@@ -46,29 +49,40 @@ def published_marts(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
     group_name="reports",
     deps=[published_marts],
     kinds={"html"},
-    description="The national report per year, a report per municipality and year, the index and downloads",
+    description=(
+        "The national report per year, a report per municipality and year, the index and downloads; then the "
+        "run's marts and reports are published together in one atomic switch (pipelines/publication.py)"
+    ),
 )
 def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     from reports.render import render_site
 
     paths = warehouse.paths
-    stamp = json.loads((paths.marts / "manifest.json").read_text(encoding="utf-8"))
-    new = paths.root / f".reports-{context.run.run_id}"
+    run_id = context.run.run_id
+    new = publication.publication_dir(paths, run_id)
+    marts = new / "marts"
+    if not (marts / "manifest.json").exists():  # site materialised alone: re-render the published marts
+        publication.copy_current_marts(paths, marts)
+    stamp = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
     # A failed ERROR check on a mart withholds the years it concerns (checks.parquet names them), or all.
-    withheld = withheld_years(paths.marts / "checks.parquet")
+    withheld = withheld_years(marts / "checks.parquet")
     if None in withheld:
-        raise Failure(f"publication stopped: {withheld[None]} (see DIR/marts/checks.parquet)")
-    source = paths.marts
+        raise Failure(
+            f"publication stopped: {withheld[None]} (the previous publication stays; this run's marts are in "
+            f"{marts}/checks.parquet until the next run)"
+        )
+    source = marts
     for year, reason in sorted(withheld.items()):
         context.log.error(f"{year} not published: {reason} (see DIR/marts/checks.parquet)")
     if withheld:
-        source = publishable_marts(paths.marts, paths.root / f".marts-{context.run.run_id}", set(withheld))
+        source = publishable_marts(marts, new / "publishable", {year for year in withheld if year is not None})
+    shutil.rmtree(new / "reports", ignore_errors=True)
     try:
-        pages = render_site(source, new, stamp)
+        pages = render_site(source, new / "reports", stamp)
     finally:
-        if source != paths.marts:
+        if source != marts:
             shutil.rmtree(source, ignore_errors=True)
-    publication.swap_directory(new, paths.reports)
+    publication.publish(paths, new)
     index = paths.reports / "index.html"
     context.log.info(f"report: {index}")
     return MaterializeResult(

@@ -82,7 +82,21 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
     if not (data / "raw" / ".complete").exists():
         shutil.rmtree(data, ignore_errors=True)
         print(f"generating scale {scale} for {years} into {data} (cached for later runs)")
-        _timed([*ehandel, "generate", "--data-dir", str(data), "--scale", str(scale), "--years", years, "--seed", str(seed)], env)
+        _timed(
+            [
+                *ehandel,
+                "generate",
+                "--data-dir",
+                str(data),
+                "--scale",
+                str(scale),
+                "--years",
+                years,
+                "--seed",
+                str(seed),
+            ],
+            env,
+        )
         (data / "raw" / ".complete").touch()
     for output in ("marts", "reports", "cache"):
         shutil.rmtree(data / output, ignore_errors=True)
@@ -91,7 +105,9 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
     scratch = data / "cache"
     scratch.mkdir(parents=True, exist_ok=True)
     print("reference: bare DuckDB read of every CSV, lxml parse of every XML ...")
-    ref_s, ref_rss, ref_out = _timed([sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env)
+    ref_s, ref_rss, ref_out = _timed(
+        [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
+    )
     print("pipeline: ehandel run, cold ...")
     run_s, run_rss, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
 

@@ -201,7 +201,7 @@ def grouped_shares(
 
 
 def _unit(values: Sequence[Number]) -> tuple[float, str]:
-    largest = max((abs(v) for v in values if not fmt._missing(v)), default=0)
+    largest = max((abs(float(v)) for v in values if v is not None and not fmt._missing(v)), default=0.0)
     if largest >= 1e9:
         return 1e9, "mia. kr."
     if largest >= 1e6:
@@ -221,7 +221,7 @@ def amounts(
             "type": "bar",
             "orientation": "h",
             "name": _label(name),
-            "x": [None if fmt._missing(v) else v / scale for v in values],
+            "x": [None if v is None or fmt._missing(v) else float(v) / scale for v in values],
             "y": [_label(lab) for lab in labels],
             "marker": {"color": SERIES_COLOURS[i % len(SERIES_COLOURS)]},
             "text": [fmt.kr_short(v) for v in values],
@@ -336,7 +336,7 @@ def to_payload(fig: go.Figure) -> str:
 
 def _json_default(value: object) -> object:
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return value.tolist()  # type: ignore[attr-defined]  # numpy arrays and scalars
     if hasattr(value, "__float__"):
         return float(value)  # type: ignore[arg-type]
     raise TypeError(f"cannot serialise {type(value).__name__} in a figure")

@@ -107,20 +107,23 @@ def generate(
     if progress:
         progress("done", total_steps, total_steps)
     summary.update(overall.__dict__)
-    (raw / MARKER).write_text(json.dumps({"scale": scale, "seed": seed, "years": years}) + "\n", encoding="utf-8")
+    (raw / MARKER).write_text(
+        json.dumps({"scale": scale, "seed": seed, "years": years}) + "\n", encoding="utf-8"
+    )
     return summary
 
 
 def _prepare(raw: Path) -> None:
     managed = ("invoices", "orders", "ubl", "reference")
-    if raw.exists() and any(raw.iterdir()):
+    # hidden files (the repository's .gitkeep, make's stamps) are not deliveries
+    if raw.exists() and any(not p.name.startswith(".") for p in raw.iterdir()):
         if not (raw / MARKER).exists():
             raise FileExistsError(
                 f"{raw} already holds files not written by the generator; choose an empty --data-dir"
             )
         for name in managed:
             shutil.rmtree(raw / name, ignore_errors=True)
-        (raw / MARKER).unlink()
+        (raw / MARKER).unlink(missing_ok=True)
     raw.mkdir(parents=True, exist_ok=True)
 
 
@@ -129,7 +132,9 @@ def _write_reference(raw: Path, world: World) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     sup = world.suppliers
     rows = ["cvr;navn;branchekode"]
-    rows += [f"{sup.cvr[i]};{sup.name[i]};{sup.branchekode[i]}" for i in range(len(sup.cvr)) if sup.in_register[i]]
+    rows += [
+        f"{sup.cvr[i]};{sup.name[i]};{sup.branchekode[i]}" for i in range(len(sup.cvr)) if sup.in_register[i]
+    ]
     (folder / "leverandoerer.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     from synthetic.world import FOOD_MAKERS, FOOD_WHOLESALE, GOODS_WHOLESALE
 

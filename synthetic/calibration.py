@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from lxml import etree
+from lxml import etree  # pyright: ignore[reportAttributeAccessIssue]  (no stubs for the compiled module)
 
 from assets.readers.layouts import map_header
 from synthetic.world import read_reference
@@ -46,7 +46,9 @@ def _sniff(path: Path, tmp: Path) -> tuple[Path, str, list[str]]:
     return readable, delimiter, header
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, raw: Path, kind: str, fields: tuple[str, ...], tmp: Path) -> None:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, raw: Path, kind: str, fields: tuple[str, ...], tmp: Path
+) -> None:
     columns = ", ".join(f"{f} varchar" for f in fields)
     con.execute(f"create table {kind}_csv (folder varchar, {columns})")
     groups: dict[tuple, list[str]] = {}
@@ -81,7 +83,11 @@ def _load_xml(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
         party = root.find("cac:SellerSupplierParty/cac:Party" if kind == "Order" else
                           "cac:AccountingSupplierParty/cac:Party", ns)  # fmt: skip
         cvrs: list[str] = []
-        for xpath in ("cac:PartyLegalEntity/cbc:CompanyID", "cac:PartyIdentification/cbc:ID", "cbc:EndpointID"):
+        for xpath in (
+            "cac:PartyLegalEntity/cbc:CompanyID",
+            "cac:PartyIdentification/cbc:ID",
+            "cbc:EndpointID",
+        ):
             for node in party.findall(xpath, ns) if party is not None else []:
                 digits = "".join(ch for ch in (node.text or "") if ch.isdigit())
                 if node.get("schemeID") in CVR_SCHEMES and len(digits) == 8 and digits not in cvrs:
@@ -89,14 +95,18 @@ def _load_xml(con: duckdb.DuckDBPyConnection, raw: Path) -> None:
         line_path = {"Invoice": "cac:InvoiceLine", "CreditNote": "cac:CreditNoteLine",
                      "Order": "cac:OrderLine/cac:LineItem"}[kind]  # fmt: skip
         for line in root.findall(line_path, ns):
-            code = line.find("cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode[@listID='UNSPSC']", ns)
+            code = line.find(
+                "cac:Item/cac:CommodityClassification/cbc:ItemClassificationCode[@listID='UNSPSC']", ns
+            )
             rows["folder"].append(path.relative_to(raw / "ubl").parts[0])
             rows["root"].append(kind)
             rows["number"].append(_text(root, "cbc:ID", ns))
             rows["issue_date"].append(_text(root, "cbc:IssueDate", ns))
             rows["cvrs"].append(cvrs)
             rows["order_ref"].append(_text(root, "cac:OrderReference/cbc:ID", ns))
-            rows["billing_ref"].append(_text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", ns))
+            rows["billing_ref"].append(
+                _text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", ns)
+            )
             rows["amount"].append(_text(line, "cbc:LineExtensionAmount", ns))
             rows["unspsc"].append(code.text.strip() if code is not None and code.text else None)
     table = pa.table({k: pa.array(v, type=pa.list_(pa.string()) if k == "cvrs" else pa.string())

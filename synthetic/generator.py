@@ -194,6 +194,7 @@ class Generator:
         if n_lines is None:
             mean = np.array([10.5, 2.8, 6.8, 3.0, 1.0])[kind]
             n_lines = 1 + rng.poisson(mean)
+        assert n_lines is not None
         total = int(n_lines.sum())
         doc = np.repeat(np.arange(n_docs), n_lines)
         first = np.concatenate([[0], np.cumsum(n_lines)[:-1]]) if n_docs else np.zeros(0, dtype=np.int64)
@@ -253,7 +254,9 @@ class Generator:
         art = np.zeros(total, dtype=np.int8)
         art[goods] = self.category_art[category[goods]]
         sel = klass == L_SERVICE
-        art[sel] = np.array([_art_index(a) for a in SERVICE_ARTS])[rng.integers(0, len(SERVICE_ARTS), int(sel.sum()))]
+        art[sel] = np.array([_art_index(a) for a in SERVICE_ARTS])[
+            rng.integers(0, len(SERVICE_ARTS), int(sel.sum()))
+        ]
         art[(klass == L_FREIGHT) | (klass == L_CATERING)] = _art_index("4.9")
         # Services always keep their art (else a service UNSPSC decides); catering keeps both (the trap).
         has_art[(klass == L_SERVICE) | (klass == L_FREIGHT) | (klass == L_CATERING)] = True
@@ -266,10 +269,16 @@ class Generator:
         # Amounts (øre); rescaled to the targets later
         median = np.array([150.0, 130.0, 300.0, 900.0, 100.0])[k]
         amount = np.exp(rng.normal(np.log(median * 100), 0.9))
-        amount[klass == L_SERVICE] = np.exp(rng.normal(np.log(90_000), 1.1, size=int((klass == L_SERVICE).sum())))
+        amount[klass == L_SERVICE] = np.exp(
+            rng.normal(np.log(90_000), 1.1, size=int((klass == L_SERVICE).sum()))
+        )
         amount[klass == L_FREIGHT] = rng.integers(4_900, 15_000, size=int((klass == L_FREIGHT).sum()))
-        amount[klass == L_UNCLASSIFIED] = rng.integers(1_000, 15_000, size=int((klass == L_UNCLASSIFIED).sum()))
-        amount[klass == L_CATERING] = np.exp(rng.normal(np.log(60_000), 0.6, size=int((klass == L_CATERING).sum())))
+        amount[klass == L_UNCLASSIFIED] = rng.integers(
+            1_000, 15_000, size=int((klass == L_UNCLASSIFIED).sum())
+        )
+        amount[klass == L_CATERING] = np.exp(
+            rng.normal(np.log(60_000), 0.6, size=int((klass == L_CATERING).sum()))
+        )
         amount = np.maximum(np.rint(amount), 100).astype(np.int64)
         quantity = np.where(goods, 1 + rng.poisson(3.0, size=total), 1)
 
@@ -280,20 +289,26 @@ class Generator:
                 pool = self.category_descriptions[c]
                 description[sel] = pool[rng.integers(0, len(pool), size=int(sel.sum()))]
         sel = klass == L_SERVICE
-        description[sel] = self.service_descriptions[rng.integers(0, len(self.service_descriptions), int(sel.sum()))]
+        description[sel] = self.service_descriptions[
+            rng.integers(0, len(self.service_descriptions), int(sel.sum()))
+        ]
         sel = klass == L_UNCLASSIFIED
         pool = self.unclassified_descriptions
         description[sel] = pool[rng.integers(0, len(pool), int(sel.sum()))]
         description[klass == L_FREIGHT] = self.freight_description
         description[klass == L_CATERING] = self.catering_description
         item = rng.integers(100_000, 999_999, size=total)
-        lines = Lines(doc + doc_offset, number, klass, category, art, unspsc, amount, quantity, description, item)
+        lines = Lines(
+            doc + doc_offset, number, klass, category, art, unspsc, amount, quantity, description, item
+        )
         return lines, n_lines
 
     def to_xml_lines(self, lines: Lines, mask: np.ndarray, rng) -> None:
         """XML lines carry no art code: goods keep their goods UNSPSC, catering gets the catering service code."""
         goods = mask & (lines.klass == L_GOODS)
-        lines.unspsc[goods & (lines.unspsc == 0)] = self.fill_unspsc(lines.category[goods & (lines.unspsc == 0)], rng)
+        lines.unspsc[goods & (lines.unspsc == 0)] = self.fill_unspsc(
+            lines.category[goods & (lines.unspsc == 0)], rng
+        )
         catering = mask & (lines.klass == L_CATERING)
         lines.unspsc[catering] = 90_101_500
         lines.art[mask] = 0
@@ -308,17 +323,23 @@ class Generator:
 
     # --- one municipality-year -------------------------------------------------------------------------
 
-    def municipality_year(self, raw: Path, m: Municipality, year: int, shares: tuple[float, float, float]) -> Stats:
+    def municipality_year(
+        self, raw: Path, m: Municipality, year: int, shares: tuple[float, float, float]
+    ) -> Stats:
         world = self.world
         rng = np.random.default_rng([self.seed, int(m.code), year])
         inv_dialect = world.invoice_dialects[m.code]
         ord_dialect = world.order_dialects.get(m.code)
         target = year_target(year)
         share_spend, share_purchases, match_rate = shares
-        purchases_national = target.food_purchases / (FOOD_SHARE_OF_EHANDEL_PURCHASES * target.share_purchases)
+        purchases_national = target.food_purchases / (
+            FOOD_SHARE_OF_EHANDEL_PURCHASES * target.share_purchases
+        )
         goods_spend_national = target.ehandel_spend_bn * 1e9 / target.share_spend
         n_purchases = max(3, round(purchases_national * self.scale * m.weight))
-        goods_spend_ore = goods_spend_national * 100 * self.scale * m.weight * m.spend_factor / self.spend_norm
+        goods_spend_ore = (
+            goods_spend_national * 100 * self.scale * m.weight * m.spend_factor / self.spend_norm
+        )
         n_eh = max(1, round(n_purchases * share_purchases))
         n_food = round(n_eh * FOOD_SHARE_OF_EHANDEL_PURCHASES)
         n_other = n_eh - n_food
@@ -360,11 +381,14 @@ class Generator:
         start = (rng.random(n_credit) * (n_lines[credited] - take + 1)).astype(np.int64)
         credit_n_lines = take
         line_index = np.repeat(first[credited] + start, take) + (
-            np.arange(int(take.sum())) - np.repeat(np.concatenate([[0], np.cumsum(take)[:-1]]), take))
+            np.arange(int(take.sum())) - np.repeat(np.concatenate([[0], np.cumsum(take)[:-1]]), take)
+        )
         credit_lines = lines.take(line_index)
         credit_lines.doc = np.repeat(np.arange(n_credit), take) + n_invoices
         credit_lines.number = credit_lines.number - np.repeat(start, take)
-        credit_lines.amount = np.maximum(np.rint(credit_lines.amount * rng.uniform(0.15, 1.0, len(line_index))), 100)
+        credit_lines.amount = np.maximum(
+            np.rint(credit_lines.amount * rng.uniform(0.15, 1.0, len(line_index))), 100
+        )
         credit_lines.amount = credit_lines.amount.astype(np.int64)
         credit_date = np.minimum(date[credited] + rng.integers(2, 46, n_credit).astype("timedelta64[D]"),
                                  np.datetime64(f"{year}-12-31"))  # fmt: skip
@@ -420,7 +444,9 @@ class Generator:
         food = goods & np.where(lines.unspsc > 0, self.food_segment[seg], lines.art == _art_index("2.2"))
         return goods, food
 
-    def steer(self, docs: Docs, lines: Lines, goods_spend_ore: float, share_spend: float, food_share: float) -> None:
+    def steer(
+        self, docs: Docs, lines: Lines, goods_spend_ore: float, share_spend: float, food_share: float
+    ) -> None:
         """Rescale goods amounts so that the municipality's e-handel and other goods spend hit their targets."""
         goods, food = self.goods_flags(lines)
         eh = docs.ehandel[lines.doc]
@@ -434,7 +460,9 @@ class Generator:
         for mask, goal in groups:
             net = float((lines.amount[mask] * sign[mask]).sum())
             if net > 0:
-                lines.amount[mask] = np.maximum(np.rint(lines.amount[mask] * (goal / net)), 1).astype(np.int64)
+                lines.amount[mask] = np.maximum(np.rint(lines.amount[mask] * (goal / net)), 1).astype(
+                    np.int64
+                )
 
     # --- orders ------------------------------------------------------------------------------------------
 
@@ -458,8 +486,13 @@ class Generator:
         open_lines, _ = self.draw_lines(rng, m, dialect, open_kind, open_supplier, doc_offset=n_eh,
                                              n_lines=1 + rng.poisson(2.0, n_open))  # fmt: skip
         # Lines of the invoiced orders = the invoice's lines
-        idx = np.concatenate([np.arange(docs.first_line[i], docs.first_line[i] + docs.n_lines[i]) for i in eh_inv]) \
-            if n_eh else np.zeros(0, dtype=np.int64)
+        idx = (
+            np.concatenate(
+                [np.arange(docs.first_line[i], docs.first_line[i] + docs.n_lines[i]) for i in eh_inv]
+            )
+            if n_eh
+            else np.zeros(0, dtype=np.int64)
+        )
         inv_lines = lines.take(idx)
         inv_lines.doc = np.repeat(np.arange(n_eh), docs.n_lines[eh_inv])
         totals = np.bincount(inv_lines.doc, weights=inv_lines.amount, minlength=n_eh).astype(np.int64)
@@ -469,9 +502,13 @@ class Generator:
         inv_lines.amount[starts[tweak]] += rng.integers(-60, 61, int(tweak.sum()))
         inv_lines.amount = np.maximum(inv_lines.amount, 1)
         back = np.flatnonzero(~matched)
-        back_lines = inv_lines.take(starts[back]) if len(back) else inv_lines.take(np.zeros(0, dtype=np.int64))
+        back_lines = (
+            inv_lines.take(starts[back]) if len(back) else inv_lines.take(np.zeros(0, dtype=np.int64))
+        )
         back_lines.number = docs.n_lines[eh_inv][back] + 1
-        back_lines.amount = np.maximum(300, np.rint(totals[back] * rng.uniform(0.03, 0.25, len(back)))).astype(np.int64)
+        back_lines.amount = np.maximum(
+            300, np.rint(totals[back] * rng.uniform(0.03, 0.25, len(back)))
+        ).astype(np.int64)
         back_lines.description = np.full(len(back), self.backorder_description)
         all_lines = Lines.concat([inv_lines, back_lines, open_lines])
         n_orders = n_eh + n_open
@@ -570,7 +607,7 @@ class Generator:
         # CSV rows: documents are already in date order (credit notes follow; re-sort all by date)
         doc_order = np.lexsort((np.arange(len(docs.kind)), docs.date))
         doc_order = doc_order[csv_docs[doc_order]]
-        line_idx = np.concatenate([np.arange(docs.first_line[d], docs.first_line[d] + docs.n_lines[d])
+        line_idx = np.concatenate([np.arange(int(docs.first_line[d]), int(docs.first_line[d] + docs.n_lines[d]))
                                    for d in doc_order.tolist()]) if len(doc_order) else np.zeros(0, np.int64)  # fmt: skip
         frame_docs = self.invoice_doc_frame(m, docs, numbers, refs, dialect)
         bad = self.bad_invoice_rows(m, year, dialect) if m.code == BAD_ROWS_KOMMUNE else None
@@ -583,7 +620,9 @@ class Generator:
         stats.invoice_lines += len(line_idx) + (0 if bad is None else bad.height)
         xml_docs = np.flatnonzero(docs.xml).tolist() + ([duplicate] if duplicate >= 0 else [])
         for d in xml_docs:
-            self.write_xml_document(raw, m, year, docs, lines, numbers, refs, d, rng_peppol=(d * 7919) % 5 < 2)
+            self.write_xml_document(
+                raw, m, year, docs, lines, numbers, refs, d, rng_peppol=(d * 7919) % 5 < 2
+            )
         stats.files += len(xml_docs)
         stats.xml_documents += len(xml_docs)
         return stats
@@ -657,8 +696,10 @@ class Generator:
     @staticmethod
     def order_file_name(dialect: Dialect, m: Municipality, year: int):
         layout = dialect.layout or ""
-        stem = {"rakat": f"rakat_ordreeksport_{year}", "opus_indkoeb": f"opus_indkoeb_ordrer_{m.code}_{year}"}.get(
-            layout, f"ordrelinjer_{year}")
+        stem = {
+            "rakat": f"rakat_ordreeksport_{year}",
+            "opus_indkoeb": f"opus_indkoeb_ordrer_{m.code}_{year}",
+        }.get(layout, f"ordrelinjer_{year}")
         return lambda p: f"{stem}{period_suffix(dialect.split, year, p)}.csv"
 
     def write_periods(self, folder: Path, name_of, period: np.ndarray, rows: np.ndarray, frame_of,
@@ -674,9 +715,14 @@ class Generator:
             for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
                 key = int(p[a])
                 part = frame.slice(a, b - a)
-                if extra is not None and key == int(period[0]) and c + CHUNK_ROWS >= np.searchsorted(
-                        period, key, side="right"):  # the bad rows close the first file
-                    part = pl.concat([part, extra.select(part.columns).with_columns(pl.all().replace("", None))])
+                if (
+                    extra is not None
+                    and key == int(period[0])
+                    and c + CHUNK_ROWS >= np.searchsorted(period, key, side="right")
+                ):  # the bad rows close the first file
+                    part = pl.concat(
+                        [part, extra.select(part.columns).with_columns(pl.all().replace("", None))]
+                    )
                 with open(folder / name_of(key), "ab" if key in written else "wb") as handle:
                     handle.write(encode_csv(part, dialect, header=key not in written))
                 written.add(key)
@@ -713,8 +759,16 @@ class Generator:
         order_by_date = np.lexsort((orders["seq"], orders["date"]))
         csv_orders = order_by_date[~xml[order_by_date]]
         starts = np.concatenate([[0], np.cumsum(orders["n_lines"])[:-1]])
-        line_idx = np.concatenate([np.arange(starts[o], starts[o] + orders["n_lines"][o]) for o in csv_orders.tolist()]) \
-            if len(csv_orders) else np.zeros(0, np.int64)
+        line_idx = (
+            np.concatenate(
+                [
+                    np.arange(int(starts[o]), int(starts[o] + orders["n_lines"][o]))
+                    for o in csv_orders.tolist()
+                ]
+            )
+            if len(csv_orders)
+            else np.zeros(0, np.int64)
+        )
         supplier = orders["supplier"]
         words = dialect.order_type_words
         frame_orders = pl.DataFrame({
@@ -729,7 +783,9 @@ class Generator:
 
         def frame_of(idx: np.ndarray) -> pl.DataFrame:
             o = ol.doc[idx]
-            unspsc = np.where(goods[idx] & (ol.unspsc[idx] == 0), self.fill_unspsc_fast(ol.category[idx]), ol.unspsc[idx])
+            unspsc = np.where(
+                goods[idx] & (ol.unspsc[idx] == 0), self.fill_unspsc_fast(ol.category[idx]), ol.unspsc[idx]
+            )
             base = frame_orders.select(pl.all().gather(pl.Series(o)))
             numbers = pl.DataFrame({
                 "_line": ol.number[idx].astype(np.int32), "_item": ol.item[idx].astype(np.int32),

@@ -62,22 +62,38 @@ def _party(doc: Document, tag: str) -> str:
                f"{doc.supplier_gln}</cbc:ID></cac:PartyIdentification>")  # fmt: skip
         legal = f"<cac:PartyLegalEntity><cbc:RegistrationName>{name}</cbc:RegistrationName></cac:PartyLegalEntity>"
     elif doc.peppol:
-        ids = (f'<cbc:EndpointID schemeID="0184">DK{doc.supplier_cvr}</cbc:EndpointID>'
-               f'<cac:PartyIdentification><cbc:ID schemeID="0184">DK{doc.supplier_cvr}</cbc:ID></cac:PartyIdentification>')
-        legal = (f"<cac:PartyLegalEntity><cbc:RegistrationName>{name}</cbc:RegistrationName>"
-                 f'<cbc:CompanyID schemeID="0184">DK{doc.supplier_cvr}</cbc:CompanyID></cac:PartyLegalEntity>')
+        ids = (
+            f'<cbc:EndpointID schemeID="0184">DK{doc.supplier_cvr}</cbc:EndpointID>'
+            f'<cac:PartyIdentification><cbc:ID schemeID="0184">DK{doc.supplier_cvr}</cbc:ID></cac:PartyIdentification>'
+        )
+        legal = (
+            f"<cac:PartyLegalEntity><cbc:RegistrationName>{name}</cbc:RegistrationName>"
+            f'<cbc:CompanyID schemeID="0184">DK{doc.supplier_cvr}</cbc:CompanyID></cac:PartyLegalEntity>'
+        )
     else:
-        ids = (f'<cbc:EndpointID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:EndpointID>'
-               f'<cac:PartyIdentification><cbc:ID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:ID>'
-               "</cac:PartyIdentification>")
-        legal = (f"<cac:PartyLegalEntity><cbc:RegistrationName>{name}</cbc:RegistrationName>"
-                 f'<cbc:CompanyID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:CompanyID></cac:PartyLegalEntity>')
+        ids = (
+            f'<cbc:EndpointID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:EndpointID>'
+            f'<cac:PartyIdentification><cbc:ID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:ID>'
+            "</cac:PartyIdentification>"
+        )
+        legal = (
+            f"<cac:PartyLegalEntity><cbc:RegistrationName>{name}</cbc:RegistrationName>"
+            f'<cbc:CompanyID schemeID="DK:CVR">DK{doc.supplier_cvr}</cbc:CompanyID></cac:PartyLegalEntity>'
+        )
     tax = ""
     if doc.supplier_cvr and doc.root != "Order":
-        scheme = "<cbc:ID>VAT</cbc:ID>" if doc.peppol else (
-            '<cbc:ID schemeAgencyID="320" schemeID="urn:oioubl:id:taxschemeid-1.5">63</cbc:ID><cbc:Name>Moms</cbc:Name>')
-        company = (f"<cbc:CompanyID>DK{doc.supplier_cvr}</cbc:CompanyID>" if doc.peppol
-                   else f'<cbc:CompanyID schemeID="DK:SE">DK{doc.supplier_cvr}</cbc:CompanyID>')
+        scheme = (
+            "<cbc:ID>VAT</cbc:ID>"
+            if doc.peppol
+            else (
+                '<cbc:ID schemeAgencyID="320" schemeID="urn:oioubl:id:taxschemeid-1.5">63</cbc:ID><cbc:Name>Moms</cbc:Name>'
+            )
+        )
+        company = (
+            f"<cbc:CompanyID>DK{doc.supplier_cvr}</cbc:CompanyID>"
+            if doc.peppol
+            else f'<cbc:CompanyID schemeID="DK:SE">DK{doc.supplier_cvr}</cbc:CompanyID>'
+        )
         tax = f"<cac:PartyTaxScheme>{company}<cac:TaxScheme>{scheme}</cac:TaxScheme></cac:PartyTaxScheme>"
     return (f"<cac:{tag}><cac:Party>{ids}<cac:PartyName><cbc:Name>{name}</cbc:Name></cac:PartyName>"
             "<cac:PostalAddress><cbc:StreetName>Leverandørvej</cbc:StreetName><cbc:CityName>Dyssegård</cbc:CityName>"
@@ -120,7 +136,9 @@ def _item(doc: Document, line: Line) -> str:
 
 def _header(doc: Document) -> str:
     if doc.root == "Order":
-        custom, profile = (PEPPOL_ORDER, PEPPOL_ORDER_PROFILE) if doc.peppol else (None, "Procurement-OrdSim-BilSim-1.0")
+        custom, profile = (
+            (PEPPOL_ORDER, PEPPOL_ORDER_PROFILE) if doc.peppol else (None, "Procurement-OrdSim-BilSim-1.0")
+        )
     elif doc.peppol:
         custom, profile = PEPPOL_BILLING, PEPPOL_BILLING_PROFILE
     else:
@@ -161,7 +179,9 @@ def render(doc: Document) -> bytes:
         parts.append(f"</{root}>\n")
         return "".join(parts).encode("utf-8")
     if doc.order_reference or doc.peppol:
-        parts.append(f"<cac:OrderReference><cbc:ID>{escape(doc.order_reference or 'NA')}</cbc:ID></cac:OrderReference>")
+        parts.append(
+            f"<cac:OrderReference><cbc:ID>{escape(doc.order_reference or 'NA')}</cbc:ID></cac:OrderReference>"
+        )
     if root == "CreditNote" and doc.billing_reference:
         parts.append(f"<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{escape(doc.billing_reference)}"
                      f"</cbc:ID><cbc:IssueDate>{doc.billing_date}</cbc:IssueDate></cac:InvoiceDocumentReference>"
@@ -176,7 +196,9 @@ def render(doc: Document) -> bytes:
                  f'<cbc:TaxExclusiveAmount currencyID="DKK">{_kr(exclusive)}</cbc:TaxExclusiveAmount>'
                  f'<cbc:TaxInclusiveAmount currencyID="DKK">{_kr(total + vat)}</cbc:TaxInclusiveAmount>'
                  f'<cbc:PayableAmount currencyID="DKK">{_kr(total + vat)}</cbc:PayableAmount></cac:LegalMonetaryTotal>')  # fmt: skip
-    tag, qty = ("InvoiceLine", "InvoicedQuantity") if root == "Invoice" else ("CreditNoteLine", "CreditedQuantity")
+    tag, qty = (
+        ("InvoiceLine", "InvoicedQuantity") if root == "Invoice" else ("CreditNoteLine", "CreditedQuantity")
+    )
     for line in doc.lines:
         parts.append(f"<cac:{tag}><cbc:ID>{line.line_id}</cbc:ID><cbc:{qty} unitCode=\"EA\">{line.quantity}</cbc:{qty}>"
                      f'<cbc:LineExtensionAmount currencyID="DKK">{_kr(line.amount_ore)}</cbc:LineExtensionAmount>'

@@ -116,8 +116,16 @@ DESCRIPTIONS = {
     "Laboratorie- og måleudstyr": ["Termometer", "Vægt, digital"],
     "Øvrige varer": ["Blomster", "Gavekort", "Diverse\nefter aftale", "Planter, stauder"],
 }  # fmt: skip
-SERVICE_DESCRIPTIONS = ["Konsulentbistand", "Rengøring, måned", "Kursusafgift", "Håndværkerydelser",
-                        "Vikar, timer", "Licens, årlig", "Vedligehold – service", "Transport af borgere"]
+SERVICE_DESCRIPTIONS = [
+    "Konsulentbistand",
+    "Rengøring, måned",
+    "Kursusafgift",
+    "Håndværkerydelser",
+    "Vikar, timer",
+    "Licens, årlig",
+    "Vedligehold – service",
+    "Transport af borgere",
+]
 CATERING_DESCRIPTION = "Forplejning, møde"  # art 4.9 with a food UNSPSC: not goods
 FREIGHT_DESCRIPTION = "Fragt"
 UNCLASSIFIED_DESCRIPTIONS = ["Gebyr", "Pant/emballage", "Ekspeditionsgebyr", "Diverse"]
@@ -160,16 +168,56 @@ POOLS = (
 POOL_NAMES = {
     FOOD_WHOLESALE: ["Fødevareengros", "Frugt & Grønt", "Storkøkkenforsyning", "Food Service", "Kolonial"],
     FOOD_MAKERS: ["Mejeri", "Bageri", "Slagteri", "Fiskeindustri", "Mølle"],
-    GOODS_WHOLESALE: ["Kontorforsyning", "Hospitalsartikler", "Rengøringsartikler", "IT-Distribution",
-                      "Byggeengros", "Institutionsindkøb", "Skoleforsyning"],
+    GOODS_WHOLESALE: [
+        "Kontorforsyning",
+        "Hospitalsartikler",
+        "Rengøringsartikler",
+        "IT-Distribution",
+        "Byggeengros",
+        "Institutionsindkøb",
+        "Skoleforsyning",
+    ],
     GOODS_RETAIL: ["Byggecenter", "Legetøj", "Elektronik", "Papirhandel", "Boligudstyr"],
     GOODS_OTHER: ["Papirfabrik", "Møbelfabrik", "Hjælpemidler", "Auto", "Energi", "Maskinfabrik"],
-    SERVICES: ["Rådgivning", "Revision", "Vikarservice", "Transport", "Kantineservice", "Rengøring",
-               "Ingeniørfirma", "VVS", "El-installation", "Kursuscenter"],
+    SERVICES: [
+        "Rådgivning",
+        "Revision",
+        "Vikarservice",
+        "Transport",
+        "Kantineservice",
+        "Rengøring",
+        "Ingeniørfirma",
+        "VVS",
+        "El-installation",
+        "Kursuscenter",
+    ],
 }
-NAME_PREFIXES = ["Nordisk", "Dansk", "Jysk", "Fynsk", "Sjællands", "Østjysk", "Vestjysk", "Bornholms",
-                 "Midtjysk", "Sønderjysk", "Øresund", "Limfjord", "Skagen", "Søndergaard", "Kjær", "Ærø",
-                 "Møller", "Bøgelund", "Lærkegaard", "Hansen", "Nørgaard", "Åbjerg", "Holm", "Krogh"]
+NAME_PREFIXES = [
+    "Nordisk",
+    "Dansk",
+    "Jysk",
+    "Fynsk",
+    "Sjællands",
+    "Østjysk",
+    "Vestjysk",
+    "Bornholms",
+    "Midtjysk",
+    "Sønderjysk",
+    "Øresund",
+    "Limfjord",
+    "Skagen",
+    "Søndergaard",
+    "Kjær",
+    "Ærø",
+    "Møller",
+    "Bøgelund",
+    "Lærkegaard",
+    "Hansen",
+    "Nørgaard",
+    "Åbjerg",
+    "Holm",
+    "Krogh",
+]
 NAME_SUFFIXES = ["A/S", "ApS", "A/S", "ApS", "I/S", "& Co. A/S", "– Engros ApS", "K/S"]
 UNKNOWN_SUPPLIERS = 8  # CVRs used on a few non-e-handel invoices but missing from the register
 
@@ -213,7 +261,11 @@ class Suppliers:
                 core = POOL_NAMES[pool][i % len(POOL_NAMES[pool])]
                 prefix = NAME_PREFIXES[int(rng.integers(len(NAME_PREFIXES)))]
                 suffix = NAME_SUFFIXES[int(rng.integers(len(NAME_SUFFIXES)))]
-                name = f"{prefix} {core} {suffix}" if i < len(NAME_PREFIXES) * 2 else f"{prefix} {core} {i} {suffix}"
+                name = (
+                    f"{prefix} {core} {suffix}"
+                    if i < len(NAME_PREFIXES) * 2
+                    else f"{prefix} {core} {i} {suffix}"
+                )
                 # a goods supplier sells mainly one category; food pools food; services none
                 category = nonfood[int(rng.integers(len(nonfood)))] if sells is None else (0 if sells else -1)
                 rows.append((name, codes[i % len(codes)], pool, category))
@@ -426,7 +478,9 @@ def gln_numbers(rng: np.random.Generator, count: int) -> list[str]:
     return out
 
 
-TYPICAL_NOT_WHOLESALE = 9  # municipalities whose e-handel food comes mostly from manufacturers (84 of 93 => 46)
+TYPICAL_NOT_WHOLESALE = (
+    9  # municipalities whose e-handel food comes mostly from manufacturers (84 of 93 => 46)
+)
 XML_MUNICIPALITIES = 16
 
 

@@ -48,7 +48,9 @@ def read_csv_file(path: Path) -> tuple[list[list[str]], str, str]:
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     runs = {}
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
-        synthetic.generate(tmp_path / name, scale=SMALL, years=[2021], seed=seed, workers=1 if name == "a" else 2)
+        synthetic.generate(
+            tmp_path / name, scale=SMALL, years=[2021], seed=seed, workers=1 if name == "a" else 2
+        )
         runs[name] = fingerprint(tmp_path / name / "raw")
     assert runs["a"] == runs["b"]  # also: the number of worker processes does not matter
     assert runs["a"] != runs["c"]
@@ -66,14 +68,23 @@ def test_layout_98_93_5(small):
         for year in ("2020", "2021"):
             assert any(year in p.name for p in (small / "invoices" / code).glob("*.csv")), (code, year)
             assert any(year in p.name for p in (small / "orders" / code).glob("*.csv")), (code, year)
-    assert (small / "reference" / "leverandoerer.csv").read_text(encoding="utf-8").startswith("cvr;navn;branchekode")
-    assert (small / "reference" / "aftaler.csv").read_text(encoding="utf-8").startswith(
-        "aftalenummer;navn;indkoebskategori;leverandoer_cvr;gyldig_fra;gyldig_til")
+    assert (
+        (small / "reference" / "leverandoerer.csv")
+        .read_text(encoding="utf-8")
+        .startswith("cvr;navn;branchekode")
+    )
+    assert (
+        (small / "reference" / "aftaler.csv")
+        .read_text(encoding="utf-8")
+        .startswith("aftalenummer;navn;indkoebskategori;leverandoer_cvr;gyldig_fra;gyldig_til")
+    )
     assert any((small / "ubl").rglob("*.xml"))
 
 
 def test_register_has_db07_codes_and_misses_a_few_cvrs(small):
-    rows = list(csv.DictReader((small / "reference" / "leverandoerer.csv").open(encoding="utf-8"), delimiter=";"))
+    rows = list(
+        csv.DictReader((small / "reference" / "leverandoerer.csv").open(encoding="utf-8"), delimiter=";")
+    )
     assert all(re.fullmatch(r"\d{8}", r["cvr"]) and re.fullmatch(r"\d{6}", r["branchekode"]) for r in rows)
     assert sum(r["branchekode"].startswith("46") for r in rows) > 100
     aftaler = (small / "reference" / "aftaler.csv").read_text(encoding="utf-8")
@@ -81,7 +92,16 @@ def test_register_has_db07_codes_and_misses_a_few_cvrs(small):
 
 
 def test_every_dialect_is_used_and_every_header_maps(small):
-    delimiters, encodings, decimals, dates, headers, cvrs, types, codes = set(), set(), set(), set(), set(), set(), set(), set()
+    delimiters, encodings, decimals, dates, headers, cvrs, types, codes = (
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+    )
     layouts, negative_credit, positive_credit = set(), False, False
     for kind in ("invoices", "orders"):
         for path in sorted((small / kind).glob("*/*.csv")):
@@ -138,7 +158,9 @@ def test_xml_documents_are_well_formed_oioubl_and_peppol(small):
         name = etree.QName(root)
         roots.add(name.localname)
         assert name.namespace == f"urn:oasis:names:specification:ubl:schema:xsd:{name.localname}-2"
-        custom = root.findtext("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID")
+        custom = root.findtext(
+            "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID"
+        )
         formats.add("OIOUBL" if custom == "OIOUBL-2.1" else "PEPPOL" if "peppol" in custom else custom)
         if name.localname != "Order":
             party = root.find(".//{*}AccountingSupplierParty/{*}Party/{*}EndpointID")
@@ -171,3 +193,48 @@ def test_calibration_bands_at_demo_scale(tmp_path):
         assert 0.60 <= f["fakturamatch_rate"] <= 0.70
     assert abs(figures[2020]["largest_category_ehandel_spend_kr"] / 0.02 - 2.3e9) < 0.1e9
     assert abs(figures[2021]["largest_category_ehandel_purchases"] / 0.02 - 1_196_000) < 20_000
+    # The pipeline computes the same figures from the same files as the independent reference computation.
+    import duckdb
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(str(tmp_path)).resolve_job_def("refresh_warehouse")
+    with DagsterInstance.ephemeral() as instance:
+        assert job.execute_in_process(instance=instance).success
+    with duckdb.connect() as con:
+        published = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select year, participating_municipalities, share_spend, share_purchases, growth_ehandel_spend, "
+                "largest_category, most_traded_category, typical_industry_code, typical_industry_municipalities "
+                "from read_parquet(?)",
+                [str(tmp_path / "marts/kpi_national.parquet")],
+            ).fetchall()
+        }
+        gladsaxe = [
+            row[0]
+            for row in con.execute(
+                "select share_spend from read_parquet(?) where kommunekode = '0159' order by year",
+                [str(tmp_path / "marts/kpi_municipality.parquet")],
+            ).fetchall()
+        ]
+    for year in (2020, 2021):
+        f = figures[year]
+        (
+            participating,
+            share_spend,
+            share_purchases,
+            growth,
+            largest,
+            most_traded,
+            industry,
+            industry_count,
+        ) = published[year]
+        assert participating == f["participating_municipalities"] == 93
+        assert share_spend == pytest.approx(f["share_spend"], abs=1e-9)
+        assert share_purchases == pytest.approx(f["share_purchases"], abs=1e-9)
+        assert growth == pytest.approx(f["growth_ehandel_spend"], abs=1e-9)
+        assert (largest, most_traded, industry) == ("Fødevarer", "Fødevarer", "46")
+        assert industry_count == f["typical_industry_municipalities"]
+    assert gladsaxe == sorted(gladsaxe) and len(gladsaxe) == 3  # Gladsaxe's share rises

@@ -46,30 +46,54 @@ def random_fixture(seed: int) -> tuple[list[dict], list[dict]]:
             for line in range(rng.randint(1, 3)):
                 amount = rng.randint(100, 50000) / 100
                 order_total += amount
-                orders.append(dict(
-                    kommunekode=kommunekode, order_number=number.lstrip("0"), order_line_id=str(line + 1),
-                    order_date=f"{year}-{rng.randint(1, 12):02d}-01", supplier_cvr=rng.choice([cvr, cvr, None]),
-                    amount_kr=f"{amount:.2f}", order_type=rng.choice(["katalog", "punchout", "fritekst"]),
-                ))
+                orders.append(
+                    dict(
+                        kommunekode=kommunekode,
+                        order_number=number.lstrip("0"),
+                        order_line_id=str(line + 1),
+                        order_date=f"{year}-{rng.randint(1, 12):02d}-01",
+                        supplier_cvr=rng.choice([cvr, cvr, None]),
+                        amount_kr=f"{amount:.2f}",
+                        order_type=rng.choice(["katalog", "punchout", "fritekst"]),
+                    )
+                )
         date = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         for line in range(rng.randint(1, 4)):
-            invoices.append(dict(
-                kommunekode=kommunekode, document_number=f"F{n}", issue_date=date, supplier_cvr=cvr,
-                line_id=str(line + 1), unspsc=rng.choice(UNSPSC), art=rng.choice(ARTS),
-                amount_kr=f"{rng.randint(1000, 100000) / 100:.2f}", order_number=number,
-            ))
+            invoices.append(
+                dict(
+                    kommunekode=kommunekode,
+                    document_number=f"F{n}",
+                    issue_date=date,
+                    supplier_cvr=cvr,
+                    line_id=str(line + 1),
+                    unspsc=rng.choice(UNSPSC),
+                    art=rng.choice(ARTS),
+                    amount_kr=f"{rng.randint(1000, 100000) / 100:.2f}",
+                    order_number=number,
+                )
+            )
         if rng.random() < 0.15:
-            invoices.append(dict(
-                kommunekode=kommunekode, document_number=f"K{n}", document_type="credit_note", issue_date=date,
-                supplier_cvr=cvr, line_id="1", unspsc="50101500", amount_kr=f"-{rng.randint(1, 500) / 100:.2f}",
-                credited_document_number=f"F{n}",
-            ))
+            invoices.append(
+                dict(
+                    kommunekode=kommunekode,
+                    document_number=f"K{n}",
+                    document_type="credit_note",
+                    issue_date=date,
+                    supplier_cvr=cvr,
+                    line_id="1",
+                    unspsc="50101500",
+                    amount_kr=f"-{rng.randint(1, 500) / 100:.2f}",
+                    credited_document_number=f"F{n}",
+                )
+            )
         if rng.random() < 0.1:  # the same document delivered again in another file
-            invoices.extend([
-                {**row, "file_id": "again.csv", "source_file": "invoices/again.csv"}
-                for row in invoices
-                if row["document_number"] == f"F{n}"
-            ])
+            invoices.extend(
+                [
+                    {**row, "file_id": "again.csv", "source_file": "invoices/again.csv"}
+                    for row in invoices
+                    if row["document_number"] == f"F{n}"
+                ]
+            )
     return invoices, orders
 
 
@@ -80,17 +104,22 @@ def con(request) -> Iterator:
         invoices, orders = random_fixture(request.param)
         insert_invoice_lines(connection, invoices)
         insert_order_lines(connection, orders)
-        insert_suppliers(connection, [(CVRS[0], "A", "463900"), (CVRS[1], "B", "471100"), (CVRS[2], "C", "521000")])
+        insert_suppliers(
+            connection, [(CVRS[0], "A", "463900"), (CVRS[1], "B", "471100"), (CVRS[2], "C", "521000")]
+        )
         build_marts(connection)
         yield connection
 
 
 def test_fixture_is_big_enough_and_varied(con):
-    counts = fetch_dicts(con, """
+    counts = fetch_dicts(
+        con,
+        """
         select count(*) as lines, count(*) filter (where participating) as participating,
             count(*) filter (where not participating) as not_participating
         from marts.mart_coverage
-    """)[0]
+    """,
+    )[0]
     assert counts["participating"] >= 4 and counts["not_participating"] >= 1
     assert fetch_dicts(con, "select count(*) as n from staging.stg_invoice_lines")[0]["n"] >= 200
 
@@ -98,16 +127,28 @@ def test_fixture_is_big_enough_and_varied(con):
 @pytest.mark.parametrize(("mart", "key"), KEYS.items())
 def test_one_row_per_key(con, mart, key):
     columns = ", ".join(key)
-    rows = fetch_dicts(con, f"select {columns}, count(*) as n from marts.{mart} group by all having count(*) > 1")
+    rows = fetch_dicts(
+        con, f"select {columns}, count(*) as n from marts.{mart} group by all having count(*) > 1"
+    )
     assert rows == []
 
 
 def test_shares_are_fractions(con):
     shares = {
-        "mart_kpi_national": ["share_spend", "share_purchases", "most_traded_category_share", "fakturamatch_rate"],
+        "mart_kpi_national": [
+            "share_spend",
+            "share_purchases",
+            "most_traded_category_share",
+            "fakturamatch_rate",
+        ],
         "mart_kpi_municipality": [
-            "share_spend", "share_purchases", "fakturamatch_rate", "region_share_spend", "peer_share_spend",
-            "national_share_spend", "national_share_purchases",
+            "share_spend",
+            "share_purchases",
+            "fakturamatch_rate",
+            "region_share_spend",
+            "peer_share_spend",
+            "national_share_spend",
+            "national_share_purchases",
         ],
         "mart_category_national": ["share_spend", "share_purchases", "ehandel_purchase_share"],
         "mart_industry_national": ["share_purchases"],
@@ -119,7 +160,9 @@ def test_shares_are_fractions(con):
 
 
 def test_national_sums_are_sums_over_participating_municipalities(con):
-    rows = fetch_dicts(con, """
+    rows = fetch_dicts(
+        con,
+        """
         select n.year, n.goods_spend_kr, n.ehandel_spend_kr, n.goods_purchases, n.ehandel_purchases,
             n.participating_municipalities, n.transaction_cost_kr,
             sum(m.goods_spend_kr) as m_goods, sum(m.ehandel_spend_kr) as m_ehandel,
@@ -128,7 +171,8 @@ def test_national_sums_are_sums_over_participating_municipalities(con):
         from marts.mart_kpi_national n
         join marts.mart_kpi_municipality m on m.year = n.year and m.participating
         group by all
-    """)
+    """,
+    )
     assert rows
     for r in rows:
         assert r["goods_spend_kr"] == r["m_goods"]
@@ -142,22 +186,28 @@ def test_national_sums_are_sums_over_participating_municipalities(con):
 @pytest.mark.parametrize("breakdown", ["category", "industry"])
 def test_breakdowns_add_up(con, breakdown):
     key = "category" if breakdown == "category" else "industry_code"
-    national = fetch_dicts(con, f"""
+    national = fetch_dicts(
+        con,
+        f"""
         select n.year, n.{key}, n.goods_spend_kr, n.ehandel_spend_kr,
             sum(m.goods_spend_kr) as m_goods, sum(m.ehandel_spend_kr) as m_ehandel
         from marts.mart_{breakdown}_national n
         join marts.mart_{breakdown}_municipality m on m.year = n.year and m.{key} = n.{key} and m.participating
         group by all
-    """)
+    """,
+    )
     assert national
     for r in national:
         assert (r["goods_spend_kr"], r["ehandel_spend_kr"]) == (r["m_goods"], r["m_ehandel"])
-    totals = fetch_dicts(con, f"""
+    totals = fetch_dicts(
+        con,
+        f"""
         select k.year, k.goods_spend_kr, k.goods_purchases,
             sum(b.goods_spend_kr) as b_goods, sum(b.goods_purchases) as b_purchases
         from marts.mart_kpi_national k join marts.mart_{breakdown}_national b using (year)
         group by all
-    """)
+    """,
+    )
     for r in totals:
         assert r["goods_spend_kr"] == r["b_goods"]  # every goods kr. is in exactly one cell
         if breakdown == "category":
@@ -170,7 +220,8 @@ def test_column_types(con):
     types = {
         (r["table_name"], r["column_name"]): r["data_type"]
         for r in fetch_dicts(
-            con, "select table_name, column_name, data_type from information_schema.columns "
+            con,
+            "select table_name, column_name, data_type from information_schema.columns "
             "where table_schema = 'marts'",
         )
     }

@@ -27,7 +27,10 @@ MIN_YEAR_SHARE = 0.01  # a year with under 1% of a file's lines is a stray date,
 TABLE = {"invoices": "invoice_lines", "orders": "order_lines"}
 DATE_COLUMN = {"invoices": "issue_date", "orders": "order_date"}
 TYPE_COLUMN = {"invoices": "document_type", "orders": "order_type"}
-TYPE_VALUES = {"invoices": ["invoice", "credit_note"], "orders": ["katalog", "punchout", "fritekst", "e-ordre"]}
+TYPE_VALUES = {
+    "invoices": ["invoice", "credit_note"],
+    "orders": ["katalog", "punchout", "fritekst", "e-ordre"],
+}
 # Typed columns that every accepted line must have (an XML order may name no CVR: METHODS 5).
 REQUIRED = {
     "invoices": ["document_number", "document_type", "issue_date", "supplier_cvr", "line_id", "amount_kr"],
@@ -44,11 +47,13 @@ class FileCheck:
 
 FILE_CHECKS = {
     "file_required_values": FileCheck(
-        "file_required_values", ERROR,
+        "file_required_values",
+        ERROR,
         "Hver anvendt linje har alle påkrævede felter udfyldt (bl.a. nummer, dato, CVR, linjenummer og beløb).",
     ),
     "file_types_after_parsing": FileCheck(
-        "file_types_after_parsing", ERROR,
+        "file_types_after_parsing",
+        ERROR,
         "Felterne har den rigtige type efter indlæsning: datoer som datoer, beløb og år som tal, CVR og "
         "kommunekode som tekst.",
     ),
@@ -59,7 +64,8 @@ FILE_CHECKS = {
         "file_order_types", ERROR, "Ordretypen er katalog, punchout, fritekst eller e-ordre (ordrefiler)."
     ),
     "file_dates_plausible": FileCheck(
-        "file_dates_plausible", ERROR,
+        "file_dates_plausible",
+        ERROR,
         "Alle datoer ligger fra 1. januar 2000 til indlæsningsdagen: ingen datoer i fremtiden eller før 2000.",
     ),
     "file_amounts_plausible": FileCheck(
@@ -70,7 +76,8 @@ FILE_CHECKS = {
         "file_kommunekode_format", ERROR, "Kommunekoden består af 4 cifre og er en kendt kommune."
     ),
     "file_dates_in_main_years": FileCheck(
-        "file_dates_in_main_years", WARN,
+        "file_dates_in_main_years",
+        WARN,
         "Filens linjer ligger i de år, filen overvejende dækker: et år med under 1 % af filens linjer nævnes "
         "(enkeltstående linjer med et forkert år).",
     ),
@@ -85,7 +92,9 @@ def checks_for(kind: str) -> list[FileCheck]:
 @dataclass
 class FileVerdict:
     file_id: str
-    evaluations: list[dict] = field(default_factory=list)  # check_name, severity, passed, description, details
+    evaluations: list[dict] = field(
+        default_factory=list
+    )  # check_name, severity, passed, description, details
     refusal: str | None = None  # the reason in words when an ERROR check failed
 
 
@@ -149,7 +158,15 @@ def _with_dtypes(frame):
     """Append one row per checked column naming its dtype (`column_dtype`), for file_types_after_parsing."""
     import pandas as pd
 
-    columns = ["line_date", "min_amount_kr", "max_amount_kr", "supplier_cvr", "kommunekode", "type_value", "year"]
+    columns = [
+        "line_date",
+        "min_amount_kr",
+        "max_amount_kr",
+        "supplier_cvr",
+        "kommunekode",
+        "type_value",
+        "year",
+    ]
     # an all-null column (an XML order naming no CVR) has no type to check
     columns = [c for c in columns if frame[c].notna().any()]
     dtypes = pd.DataFrame({
@@ -215,7 +232,10 @@ def validate_files(
             continue
         per_file = failures.setdefault(outcome.check_name, {})
         if not outcome.unexpected_index:
-            problem = outcome.error or f"{outcome.expectation} on {outcome.column}: observed {gx.plain(outcome.observed)}"
+            problem = (
+                outcome.error
+                or f"{outcome.expectation} on {outcome.column}: observed {gx.plain(outcome.observed)}"
+            )
             for file_id in file_ids:
                 per_file.setdefault(file_id, []).append(problem)
             continue
@@ -280,5 +300,7 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
     if refused:
         # the file goes to the quarantine whole: no row of it stays, not even its unreadable records
         for table in (TABLE[kind], "rejected_records"):
-            con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [refused])
+            con.execute(
+                f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [refused]
+            )
     return refused

@@ -68,6 +68,7 @@ def validate(frame: pd.DataFrame, expectation_list: list) -> list[Outcome]:
         error = None
         if item.exception_info and item.exception_info.get("raised_exception"):
             error = str(item.exception_info.get("exception_message"))[:300]
+        assert config is not None  # every result of a suite run names its expectation
         outcomes.append(
             Outcome(
                 check_name=(config.meta or {}).get("check", config.type),
@@ -87,13 +88,17 @@ def plain(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp | datetime):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+        return (
+            value.date().isoformat()
+            if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+            else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
     if hasattr(value, "item"):
-        return plain(value.item())
+        return plain(value.item())  # type: ignore[union-attr]  # numpy scalars
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     try:

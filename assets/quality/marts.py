@@ -44,7 +44,10 @@ class MartCheck:
         if self.kind == "unique":
             return [e.ExpectCompoundColumnsToBeUnique(column_list=list(self.columns), meta=meta)]
         if self.kind == "regex":
-            return [e.ExpectColumnValuesToMatchRegex(column=c, regex=self.regex, meta=meta) for c in self.columns]
+            return [
+                e.ExpectColumnValuesToMatchRegex(column=c, regex=self.regex or "", meta=meta)
+                for c in self.columns
+            ]
         return [
             e.ExpectColumnValuesToBeBetween(column=c, min_value=self.low, max_value=self.high, meta=meta)
             for c in self.columns
@@ -112,7 +115,11 @@ def run_mart_suites(con: duckdb.DuckDBPyConnection) -> list[dict]:
         for check in checks:
             failed = [o for o in outcomes if o.check_name == check.name and not o.success]
             index = sorted({i for o in failed for i in o.unexpected_index})
-            rows = _rows_named(frame, index, check.columns) if check.kind != "unique" else _rows_named(frame, index, ())
+            rows = (
+                _rows_named(frame, index, check.columns)
+                if check.kind != "unique"
+                else _rows_named(frame, index, ())
+            )
             errors = [o.error for o in failed if o.error]
             years = sorted({r["year"] for r in rows if r.get("year") is not None})
             if failed and not index:
@@ -141,7 +148,9 @@ class SqlCheck:
 def sql_checks() -> list[SqlCheck]:
     found = []
     for path in sorted(CHECKS_DIR.glob("*.sql")):
-        header = dict(re.findall(r"^-- (asset|severity|description): (.+)$", path.read_text(encoding="utf-8"), re.M))
+        header = dict(
+            re.findall(r"^-- (asset|severity|description): (.+)$", path.read_text(encoding="utf-8"), re.M)
+        )
         found.append(SqlCheck(path.stem, header["asset"].strip().replace(".", "/"), header["severity"].strip(),
                               header["description"].strip(), path))  # fmt: skip
     return found
@@ -220,4 +229,3 @@ def all_check_names() -> list[tuple[str, str, str]]:
     names += [(f"marts/{c.table}", c.name, c.description) for c in MART_CHECKS]
     names += [(c.asset, c.name, c.description) for c in sql_checks()]
     return names
-

@@ -34,6 +34,26 @@ superseded_invoice_lines as (
     where not invoice_copies.is_winning_copy
 ),
 
+-- the kept first record of every line_id repeated in a winning copy, with its document's key (materialized:
+-- a few rows, joined to the staged lines only once they are known)
+repeated_invoice_line_keys as materialized (
+    select
+        kept_lines.file_id,
+        kept_lines.record_number,
+        kept_lines.line_id,
+        invoice_copies.source_file,
+        invoice_copies.kommunekode,
+        invoice_copies.supplier_cvr,
+        invoice_copies.document_type,
+        invoice_copies.document_number,
+        invoice_copies.issue_date
+    from intermediate.int_invoice_lines as kept_lines
+    inner join invoice_copies
+        on kept_lines.document_id = invoice_copies.document_id
+        and invoice_copies.is_winning_copy
+    where kept_lines.line_copies > 1
+),
+
 repeated_invoice_lines as (
     select
         'invoice' as extract_kind,
@@ -47,7 +67,7 @@ repeated_invoice_lines as (
         kept.file_id as kept_file_id,
         kept.source_file as kept_source_file
     from staging.stg_invoice_lines as invoice_lines
-    inner join (select * from intermediate.int_invoice_lines where line_copies > 1) as kept
+    inner join repeated_invoice_line_keys as kept
         on invoice_lines.file_id = kept.file_id
         and invoice_lines.kommunekode = kept.kommunekode
         and invoice_lines.supplier_cvr is not distinct from kept.supplier_cvr
@@ -94,7 +114,7 @@ repeated_order_lines as (
         kept.file_id as kept_file_id,
         kept.source_file as kept_source_file
     from staging.stg_order_lines as order_lines
-    inner join (select * from intermediate.int_order_lines where line_copies > 1) as kept
+    inner join (select * from intermediate.int_order_lines where not line_ids_distinct and line_copies > 1) as kept
         on order_lines.file_id = kept.file_id
         and order_lines.kommunekode = kept.kommunekode
         and order_lines.supplier_cvr is not distinct from kept.supplier_cvr

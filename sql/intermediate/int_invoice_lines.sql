@@ -3,8 +3,25 @@
 -- once, the first record wins), METHODS 2 (scope class: goods / not_goods / unclassified) and METHODS 3
 -- (purchase category). Amounts are as staged: DECIMAL(18,2), credit-note lines already negative.
 -- line_copies > 1 marks a line delivered more than once in the winning file (see int_duplicate_lines).
+-- The document's own attributes (type, number, date, CVR list, order number) are in int_invoice_documents:
+-- this table keeps the line level narrow, since writing text columns per line is what costs. A copy whose
+-- line_ids are provably distinct (int_invoice_document_copies.line_ids_distinct) keeps every line without
+-- the per-line window; only the other copies go through it.
 with invoice_lines as (
-    select * from staging.stg_invoice_lines
+    select
+        file_id,
+        record_number,
+        kommunekode,
+        supplier_cvr,
+        document_type,
+        document_number,
+        issue_date,
+        year,
+        line_id,
+        unspsc_segment,
+        art,
+        amount_kr
+    from staging.stg_invoice_lines
 ),
 
 winning_copies as (
@@ -15,12 +32,29 @@ winning_copies as (
         supplier_cvr,
         document_type,
         document_number,
-        issue_date
+        issue_date,
+        line_ids_distinct
     from intermediate.int_invoice_document_copies
     where is_winning_copy
 ),
 
-kept_lines as (
+lines_of_distinct_copies as (
+    select
+        winning_copies.document_id,
+        invoice_lines.*,
+        1 as line_copies
+    from invoice_lines
+    inner join winning_copies
+        on invoice_lines.file_id = winning_copies.file_id
+        and invoice_lines.kommunekode = winning_copies.kommunekode
+        and invoice_lines.supplier_cvr is not distinct from winning_copies.supplier_cvr
+        and invoice_lines.document_type = winning_copies.document_type
+        and invoice_lines.document_number = winning_copies.document_number
+        and invoice_lines.issue_date = winning_copies.issue_date
+    where winning_copies.line_ids_distinct
+),
+
+lines_of_repeating_copies as (
     select
         winning_copies.document_id,
         invoice_lines.*,
@@ -33,6 +67,7 @@ kept_lines as (
         and invoice_lines.document_type = winning_copies.document_type
         and invoice_lines.document_number = winning_copies.document_number
         and invoice_lines.issue_date = winning_copies.issue_date
+    where not winning_copies.line_ids_distinct
     window document_line as (
         partition by winning_copies.document_id, coalesce(invoice_lines.line_id, '#' || invoice_lines.record_number)
     )
@@ -40,6 +75,12 @@ kept_lines as (
         partition by winning_copies.document_id, coalesce(invoice_lines.line_id, '#' || invoice_lines.record_number)
         order by invoice_lines.record_number
     ) = 1
+),
+
+kept_lines as (
+    select * from lines_of_distinct_copies
+    union all
+    select * from lines_of_repeating_copies
 ),
 
 arts as (
@@ -81,20 +122,10 @@ final as (
         document_id,
         file_id,
         record_number,
-        source_format,
-        source_file,
         kommunekode,
-        document_type,
-        document_number,
-        issue_date,
         year,
         supplier_cvr,
-        supplier_cvrs,
-        order_number_norm,
-        credited_document_number,
         line_id,
-        unspsc_segment,
-        art,
         amount_kr,
         scope_class,
         category,

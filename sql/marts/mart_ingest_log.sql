@@ -9,14 +9,17 @@ with deliveries as (
         folder,
         folder_kommunekode,
         delivered_at,
-        row_number() over (partition by file_id order by source_file) = 1 as first_copy
+        row_number() over (partition by file_id order by delivered_at, source_file) = 1 as first_copy
     from ingest.deliveries
 ),
 
 accepted as (
     select file_id, count(*) as rows_accepted from intermediate.int_invoice_lines group by file_id
     union all
-    select file_id, count(*) from intermediate.int_order_lines group by file_id
+    -- orders: every staged line of a file is kept or a duplicate (int_order_lines is a view, not counted line by line)
+    select file_id, sum(line_rows) from intermediate.int_order_document_copies group by file_id
+    union all
+    select file_id, -count(*) from intermediate.int_duplicate_lines where extract_kind = 'order' group by file_id
 ),
 
 duplicates as (
@@ -55,7 +58,7 @@ final as (
         d.delivered_at,
         p.status,
         case when not d.first_copy then 'the same content as ' || (
-            select min(o.source_file) from deliveries o where o.file_id = d.file_id
+            select o.source_file from deliveries o where o.file_id = d.file_id and o.first_copy
         ) || ': counted once' else p.reason end as reason,
         p.dialect,
         cast(coalesce(p.rows_read, 0) as bigint) as rows_read,
