@@ -95,6 +95,13 @@ def text(value: Any) -> str:
     return DASH if _missing(value) else str(value)
 
 
+def industry(value: Any) -> str:
+    """A DB07 title as the infographic names it: 'Engroshandel undtagen med motorkøretøjer ...' -> 'Engroshandel'."""
+    if _missing(value):
+        return DASH
+    return str(value).split(" undtagen ")[0].split(";")[0].strip()
+
+
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "text": text,
     "int": integer,
@@ -121,6 +128,7 @@ def kommunekode(value: Any) -> str:
 
 
 JINJA_FILTERS: dict[str, Callable[..., str]] = {
+    "industry": industry,
     "number": number,
     "integer": integer,
     "percent": percent,

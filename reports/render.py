@@ -881,7 +881,7 @@ class _Site:
             },
             {
                 "label": "Leverandørens typiske branche",
-                "value": fmt.text(m.get("typical_industry_name") or m.get("typical_industry_code")),
+                "value": fmt.industry(m.get("typical_industry_name") or m.get("typical_industry_code")),
                 "sub": f"DB07 {fmt.text(m.get('typical_industry_code'))}",
                 "before": None,
                 "word": True,

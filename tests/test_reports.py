@@ -366,3 +366,11 @@ def test_optional_marts_and_method_may_be_absent(tmp_path):
     assert 'id="compliance"' not in national
     assert "Metodebeskrivelsen er endnu ikke tilgængelig" in national
     assert all(p.exists() for p in pages)
+
+
+def test_industry_names_as_on_the_infographic():
+    from reports import formatting
+
+    assert formatting.industry("Engroshandel undtagen med motorkøretøjer og motorcykler") == "Engroshandel"
+    assert formatting.industry("Ukendt branche") == "Ukendt branche"
+    assert formatting.industry(None) == "–"
