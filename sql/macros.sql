@@ -78,7 +78,8 @@ create or replace macro parse_cvr(raw) as
 -- the placeholders below mean "no order number".
 create or replace macro compact_order_number(raw) as
     case
-        when regexp_matches(coalesce(raw, ''), '\s') then regexp_replace(upper(trim(raw)), '\s+', '', 'g')
+        when contains(raw, ' ') or contains(raw, chr(9)) or contains(raw, chr(10)) or contains(raw, chr(13))
+            then regexp_replace(upper(trim(raw)), '\s+', '', 'g')
         else upper(coalesce(raw, ''))
     end;
 
@@ -111,7 +112,10 @@ create or replace macro document_type_word(raw) as
     end;
 
 create or replace macro normalise_document_type(raw) as
-    coalesce(document_type_word(raw), document_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g')));
+    case
+        when document_type_word(raw) is not null then document_type_word(raw)
+        else document_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g'))
+    end;
 
 -- UNSPSC: the 8-digit code (a longer code keeps its first 8 digits); null when not a code.
 create or replace macro normalise_unspsc(raw) as
@@ -132,4 +136,7 @@ create or replace macro order_type_word(raw) as
     end;
 
 create or replace macro normalise_order_type(raw) as
-    coalesce(order_type_word(coalesce(raw, '')), order_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g')));
+    case
+        when order_type_word(coalesce(raw, '')) is not null then order_type_word(coalesce(raw, ''))
+        else order_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g'))
+    end;
