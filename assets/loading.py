@@ -109,9 +109,13 @@ def list_deliveries(raw: Path) -> list[Delivery]:
         if not base.is_dir():
             continue
         pattern = "**/*.xml" if kind == "ubl" else "*"
-        for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        inside = base.resolve()
+        # A symlink (file or folder) could bring in anything outside raw/: only real files under it are read.
+        for folder in sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink()):
             for path in sorted(folder.glob(pattern)):
                 if not path.is_file() or path.is_symlink() or path.name.startswith("."):
+                    continue
+                if not path.resolve().is_relative_to(inside):  # reached through a linked sub-folder
                     continue
                 stat = path.stat()
                 found.append(

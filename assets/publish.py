@@ -1,8 +1,11 @@
 """Reports layer: the published Parquet marts and the static HTML reports, put in place only when complete."""
 
 import json
+import os
 import shutil
+from pathlib import Path
 
+import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
 from assets.checks import CHECKS_KEY, publishable_marts, withheld_years
@@ -71,17 +74,16 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
             f"publication stopped: {withheld[None]} (the previous publication stays; this run's marts are in "
             f"{marts}/checks.parquet until the next run)"
         )
-    source = marts
     for year, reason in sorted(withheld.items()):
         context.log.error(f"{year} not published: {reason} (see DIR/marts/checks.parquet)")
-    if withheld:
-        source = publishable_marts(marts, new / "publishable", {year for year in withheld if year is not None})
+    # The renderer reads a public copy: withheld years out, personal data out.
+    source = publishable_marts(marts, new / "public", {year for year in withheld if year is not None})
+    strip_personal_data(source)
     shutil.rmtree(new / "reports", ignore_errors=True)
     try:
         pages = render_site(source, new / "reports", stamp)
     finally:
-        if source != marts:
-            shutil.rmtree(source, ignore_errors=True)
+        shutil.rmtree(source, ignore_errors=True)
     publication.publish(paths, new)
     index = paths.reports / "index.html"
     context.log.info(f"report: {index}")
@@ -92,3 +94,33 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
             "withheld_years": MetadataValue.json({str(y): r for y, r in withheld.items()}),
         }
     )
+
+
+# A value quoted inside a reason: "fakturadato 'Jens Hansen' is not a date".
+QUOTED_VALUE = r"'[^']*'"
+
+
+def strip_personal_data(marts: Path) -> None:
+    """What the renderer sees may be published: no raw record, and no value quoted inside a reason.
+
+    A shifted column can put an employee's name where a date or amount belongs, and the reason quotes it
+    (docs/metode.md "Persondata"). The internal DIR/marts/quarantine.parquet keeps both.
+    """
+    path = marts / "quarantine.parquet"
+    if not path.exists():
+        return
+    stripped = path.with_name(".quarantine.parquet")
+    with duckdb.connect() as con:
+        columns = {
+            r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+        }
+        selected = [c for c in ("source_file", "line_number", "year") if c in columns]
+        if "reason" in columns:
+            selected.append("regexp_replace(reason, $pattern, '''…''', 'g') as reason")
+        target = "'" + stripped.as_posix().replace("'", "''") + "'"
+        con.execute(
+            f"copy (select {', '.join(selected) or 'count(*) as rows'} from read_parquet($path)) "
+            f"to {target} (format parquet)",
+            {"pattern": QUOTED_VALUE, "path": str(path)},
+        )
+    os.replace(stripped, path)

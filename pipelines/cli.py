@@ -46,6 +46,20 @@ def parse_years(text: str) -> list[int]:
         raise typer.BadParameter(f"'{text}' is not a year or a range of years such as 2017-2022") from None
 
 
+BUSY_EXIT_CODE = 75  # EX_TEMPFAIL: another run holds the data directory; trying again later will work
+
+
+def _execute(paths: DataDir):
+    ensure_dagster_home()
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import build_definitions
+
+    job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
+    with DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+
 @app.command()
 def run(data_dir: DataDirOption = None) -> None:
     """Materialise every asset for the data directory (an in-process Dagster run)."""
@@ -54,14 +68,19 @@ def run(data_dir: DataDirOption = None) -> None:
         fail(
             f"no raw/ folder in {paths.root}: run `ehandel generate --data-dir {paths.root}` or deliver files"
         )
-    ensure_dagster_home()
-    from dagster import DagsterInstance
+    from pipelines.locking import DataDirBusy, data_dir_lock
 
-    from pipelines.definitions import build_definitions
-
-    job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # One run per data directory, taken before Dagster starts (seconds of imports) and held to the end.
+    lock = data_dir_lock(paths.root)
+    try:
+        lock.__enter__()
+    except DataDirBusy as busy:
+        typer.echo(f"ehandel: {busy}", err=True)
+        raise typer.Exit(BUSY_EXIT_CODE) from None
+    try:
+        result = _execute(paths)
+    finally:
+        lock.__exit__(None, None, None)
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         if failures and failures[0].step_failure_data:
@@ -82,11 +101,18 @@ def generate(
     seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 2021,
 ) -> None:
     """Write a deterministic synthetic national data set in the raw layout."""
+    from pipelines.progress import progress_reporter
     from synthetic import generate as generate_data_set
 
     paths = DataDir.resolve(data_dir)
-    summary = generate_data_set(paths.root, scale=scale, years=parse_years(years), seed=seed)
-    typer.echo(f"Generated into {paths.raw}: {summary}")
+    with progress_reporter("generate", unit="municipality-years") as report:
+        summary = generate_data_set(
+            paths.root, scale=scale, years=parse_years(years), seed=seed, progress=report
+        )
+    typer.echo(
+        f"Generated {summary['invoice_lines']:,} invoice lines, {summary['order_lines']:,} order lines and "
+        f"{summary['xml_documents']:,} XML documents in {summary['files']:,} files under {paths.raw}"
+    )
 
 
 @app.command()
@@ -103,7 +129,9 @@ def inspect(
 
 @app.command()
 def bench(
-    scale: Annotated[float, typer.Option(help="Size of the generated data set (1.0 = one national year).")] = 0.1,
+    scale: Annotated[
+        float, typer.Option(help="Size of the generated data set (1.0 = one national year).")
+    ] = 0.1,
     years: Annotated[str, typer.Option(help="The years to generate.")] = "2021",
 ) -> None:
     """Time a cold run against a bare DuckDB read of the same files; append the result to BENCHMARKS.md."""

@@ -76,21 +76,116 @@ def export_marts(con: duckdb.DuckDBPyConnection, data_dir: DataDir, staging: Pat
     return counts
 
 
-def move_files_into_place(staging: Path, target: Path) -> None:
-    """Move each file of `staging` over its namesake in `target` (os.replace is atomic per file)."""
+# --- atomic publication -----------------------------------------------------------------------------------
+#
+# A publication is one directory DIR/.publications/<run_id>/ holding marts/ (the Parquet marts, manifest.json)
+# and reports/ (the site). Readers reach the current one through one symlink, DIR/.publication, and stable
+# relative links that never change once made:
+#     DIR/reports                 -> .publication/reports
+#     DIR/marts/<name>.parquet    -> ../.publication/marts/<name>.parquet   (and manifest.json)
+#     DIR/.publication            -> .publications/<run_id>                 (replaced by os.replace: atomic)
+# So a run switches marts and reports together in one rename, and only after both are complete; a run that
+# fails or is killed before that leaves the previous publication untouched. DIR/marts/warehouse.duckdb stays a
+# plain file. The previous publication is kept (a reader may still be opening its files); older ones go.
+
+PUBLICATIONS = ".publications"
+POINTER = ".publication"
+COMPLETE = ".complete"
+PUBLISHED_SUFFIXES = (".parquet",)
+PUBLISHED_NAMES = ("manifest.json",)
+
+
+def publication_dir(data_dir: DataDir, run_id: str) -> Path:
+    """Where a run writes its publication before it is switched in."""
+    return data_dir.root / PUBLICATIONS / run_id
+
+
+def current_publication(data_dir: DataDir) -> Path | None:
+    pointer = data_dir.root / POINTER
+    if not pointer.is_symlink():
+        return None
+    target = (data_dir.root / os.readlink(pointer)).resolve()
+    return target if target.is_dir() else None
+
+
+def _published_files(marts: Path) -> list[Path]:
+    return sorted(p for p in marts.iterdir() if p.suffix in PUBLISHED_SUFFIXES or p.name in PUBLISHED_NAMES)
+
+
+def _replace_with_symlink(link: Path, target: str) -> None:
+    """Point `link` at `target` in one rename (a new link replaces the old link or a plain file)."""
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    temporary = link.with_name(f".{link.name}.tmp-link-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def publish(data_dir: DataDir, new: Path) -> None:
+    """Make the complete publication `new` (with marts/ and reports/) the current one, atomically."""
+    root = data_dir.root
+    assert (new / "marts" / "manifest.json").is_file() and (new / "reports").is_dir(), new
+    (new / COMPLETE).touch()
+    os.sync()  # the files reach the disk before the switch that names them (power loss; a kill needs nothing)
+    previous = current_publication(data_dir)
+    _replace_with_symlink(root / POINTER, f"{PUBLICATIONS}/{new.name}")  # <- the publication happens here
+    # The stable links (no-ops after the first publication; a mart that is new gets its link now).
+    data_dir.marts.mkdir(parents=True, exist_ok=True)
+    names = {p.name for p in _published_files(new / "marts")}
+    for name in sorted(names):
+        _replace_with_symlink(data_dir.marts / name, f"../{POINTER}/marts/{name}")
+    for link in data_dir.marts.iterdir():
+        if link.is_symlink() and os.readlink(link).startswith(f"../{POINTER}/") and link.name not in names:
+            link.unlink()  # a mart that is no longer made
+    reports = data_dir.reports
+    if reports.exists() and not reports.is_symlink():  # a plain folder from before versioned publications
+        legacy = root / f".reports-legacy-{new.name}"
+        os.replace(reports, legacy)
+        _replace_with_symlink(reports, f"{POINTER}/reports")
+        shutil.rmtree(legacy, ignore_errors=True)
+    else:
+        _replace_with_symlink(reports, f"{POINTER}/reports")
+    keep = {new.resolve(), previous.resolve() if previous else None}
+    for old in (root / PUBLICATIONS).iterdir():
+        if old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def copy_current_marts(data_dir: DataDir, target: Path) -> None:
+    """The published marts as they are now, copied into `target` (a run that renders without exporting)."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(staging.iterdir()):
-        os.replace(path, target / path.name)
-    staging.rmdir()
+    for path in _published_files(data_dir.marts):
+        if path.exists():
+            shutil.copyfile(path, target / path.name)
 
 
-def swap_directory(new: Path, target: Path) -> None:
-    """Put a freshly written directory in the place of `target`; the old one is removed after."""
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    if old.exists():
-        shutil.rmtree(old)
+def clean_leftovers(data_dir: DataDir) -> list[Path]:
+    """Remove what a failed or killed run left behind; only called while holding DIR's run lock.
+
+    Incomplete publications, the temporary folders and links of earlier layouts, scratch files (transcoded
+    CSV). The current and the previous complete publication stay. Returns what was removed.
+    """
+    root = data_dir.root
+    current = current_publication(data_dir)
+    leftovers: list[Path] = []
+    if (root / PUBLICATIONS).is_dir():
+        leftovers += [
+            p
+            for p in (root / PUBLICATIONS).iterdir()
+            if not (p / COMPLETE).exists() and (current is None or p.resolve() != current)
+        ]
+    for folder, patterns in (
+        (root, (".reports-*", ".marts-*", ".reports.old", ".*.tmp-link-*")),
+        (data_dir.marts, (".publishing-*", ".*.tmp-link-*")),
+    ):
+        if folder.is_dir():
+            leftovers += [p for pattern in patterns for p in folder.glob(pattern)]
+    if data_dir.scratch.is_dir():
+        leftovers += list(data_dir.scratch.iterdir())
+    for path in leftovers:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return leftovers

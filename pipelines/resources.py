@@ -4,9 +4,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure, InitResourceContext
 
-from pipelines import warehouse
+from pipelines import publication, warehouse
+from pipelines.locking import DataDirBusy, hold_until_exit
 from pipelines.settings import DataDir
 
 
@@ -15,6 +16,8 @@ class Warehouse(ConfigurableResource):
 
     Assets that write use the Dagster pool `duckdb` (limit 1 in dagster.yaml) and the in-process executor,
     so there is one writer at a time; every connection is closed, also when the asset fails.
+    Across processes, every run holds DIR's run lock (pipelines/locking.py) from its start until its process
+    ends, and clears what a killed run left behind (scratch files, half-written publications) once it holds it.
     """
 
     data_dir: str
@@ -22,6 +25,15 @@ class Warehouse(ConfigurableResource):
     @property
     def paths(self) -> DataDir:
         return DataDir.resolve(self.data_dir)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        if context.run is None:  # a sensor or schedule evaluation: reads raw/ only, takes no lock
+            return
+        try:
+            hold_until_exit(self.paths.root)
+        except DataDirBusy as busy:
+            raise Failure(str(busy)) from None
+        publication.clean_leftovers(self.paths)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -47,7 +47,10 @@ def leap_data_set(root: Path) -> None:
     """Gladsaxe's e-handel share of spend leaps from 20% (2020) to 95% (2021); Kerteminde stays at 50%; one
     invoice file of Kerteminde holds a date in the future and an invoice file of Hjørring a 2-mia. kr. line."""
     raw = root / "raw"
-    write(raw / "reference/leverandoerer.csv", ["cvr;navn;branchekode", f"{A};Grossist A/S;463900", f"{B};Butik ApS;471100"])
+    write(
+        raw / "reference/leverandoerer.csv",
+        ["cvr;navn;branchekode", f"{A};Grossist A/S;463900", f"{B};Butik ApS;471100"],
+    )
     write(raw / "orders/0159/2020.csv", [ORDER_HEADER, f"100;1;2020-03-01;{A};200,00;katalog"])
     write(raw / "invoices/0159/2020.csv", [
         INVOICE_HEADER, f"F1;Faktura;2020-03-02;{A};100;;1;2.2;;200,00", f"F2;Faktura;2020-03-03;{B};;;1;2.2;;800,00",
@@ -63,7 +66,9 @@ def leap_data_set(root: Path) -> None:
             f"L{year};Faktura;{year}-05-03;{B};;;1;2.2;;500,00",
         ])  # fmt: skip
     write(raw / "invoices/0440/late.csv", [INVOICE_HEADER, f"X1;Faktura;2999-01-01;{A};;;1;2.2;;10,00"])
-    write(raw / "invoices/0860/2021.csv", [INVOICE_HEADER, f"H1;Faktura;2021-01-10;{A};;;1;2.2;;2000000000,00"])
+    write(
+        raw / "invoices/0860/2021.csv", [INVOICE_HEADER, f"H1;Faktura;2021-01-10;{A};;;1;2.2;;2000000000,00"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +88,15 @@ def test_valid_delivery_fails_no_error_check(clean):
     failed = [k for k, r in results.items() if not r["passed"] and r["severity"] == "ERROR"]
     assert failed == []
     assert set(next(iter(results.values()))) == {
-        "run_id", "asset", "check_name", "engine", "severity", "passed", "description", "details", "years",
+        "run_id",
+        "asset",
+        "check_name",
+        "engine",
+        "severity",
+        "passed",
+        "description",
+        "details",
+        "years",
     }
     assert {r["engine"] for r in results.values()} == {"great_expectations", "sql"}
     assert {r["run_id"] for r in results.values()} == {result.run_id}
@@ -105,7 +118,12 @@ def test_quality_municipality_mart(clean):
         ).fetchall()
     assert rows[1] == (2021, "0159", "Gladsaxe", 1, 1, 0, 9, 0, 0, 0, 1, 0)  # F3: no order number
     assert rows[2][:2] == (2021, "0440")
-    assert rows[2][8:12] == (1, 900, 0, 1)  # supplier C is not in the register; F6's order is another supplier's
+    assert rows[2][8:12] == (
+        1,
+        900,
+        0,
+        1,
+    )  # supplier C is not in the register; F6's order is another supplier's
     assert rows[-1][:2] == (None, "0159") and rows[-1][7] == 1  # the row with an impossible date
 
 
@@ -117,33 +135,55 @@ def test_share_leap_warns_and_publishes(leap):
     leap_check = by_name(results, "share_of_spend_leap")
     assert leap_check["severity"] == "WARN" and not leap_check["passed"]
     (row,) = json.loads(leap_check["details"])["rows"]
-    assert (row["kommunekode"], row["kommunenavn"], row["previous_year"], row["year"]) == ("0159", "Gladsaxe", 2020, 2021)
+    assert (row["kommunekode"], row["kommunenavn"], row["previous_year"], row["year"]) == (
+        "0159",
+        "Gladsaxe",
+        2020,
+        2021,
+    )
     assert row["previous_share_spend"] == pytest.approx(0.2) and row["share_spend"] == pytest.approx(0.95)
-    marts_errors = [k for k, r in results.items() if not r["passed"] and r["severity"] == "ERROR" and not k.startswith("ingest/")]
+    marts_errors = [
+        k
+        for k, r in results.items()
+        if not r["passed"] and r["severity"] == "ERROR" and not k.startswith("ingest/")
+    ]
     assert marts_errors == []
 
 
 def test_error_file_check_keeps_the_file_out(leap):
     root, _ = leap
     with duckdb.connect() as con:
-        log = dict(con.execute(
-            "select source_file, status || ': ' || coalesce(reason, '') from read_parquet(?)",
-            [str(root / "marts/ingest_log.parquet")],
-        ).fetchall())
+        log = dict(
+            con.execute(
+                "select source_file, status || ': ' || coalesce(reason, '') from read_parquet(?)",
+                [str(root / "marts/ingest_log.parquet")],
+            ).fetchall()
+        )
         quarantine = con.execute(
             "select source_file, line_number, reason from read_parquet(?) order by 1",
             [str(root / "marts/quarantine.parquet")],
         ).fetchall()
-    assert log["invoices/0440/late.csv"].startswith("rejected: kept out by the data-quality check file_dates_plausible")
+    assert log["invoices/0440/late.csv"].startswith(
+        "rejected: kept out by the data-quality check file_dates_plausible"
+    )
     assert "2999-01-01" in log["invoices/0440/late.csv"]
-    assert log["invoices/0860/2021.csv"].startswith("rejected: kept out by the data-quality check file_amounts_plausible")
+    assert log["invoices/0860/2021.csv"].startswith(
+        "rejected: kept out by the data-quality check file_amounts_plausible"
+    )
     assert log["invoices/0440/2021.csv"].startswith("loaded")
-    assert [(s, n) for s, n, _ in quarantine] == [("invoices/0440/late.csv", None), ("invoices/0860/2021.csv", None)]
+    assert [(s, n) for s, n, _ in quarantine] == [
+        ("invoices/0440/late.csv", None),
+        ("invoices/0860/2021.csv", None),
+    ]
     results = checks(root)
     dates = results["ingest/invoice_lines:file_dates_plausible"]
     assert dates["severity"] == "ERROR" and not dates["passed"]
     (named,) = json.loads(dates["details"])["files"]
-    assert (named["source_file"], named["kommunekode"], named["kept_out"]) == ("invoices/0440/late.csv", "0440", True)
+    assert (named["source_file"], named["kommunekode"], named["kept_out"]) == (
+        "invoices/0440/late.csv",
+        "0440",
+        True,
+    )
     assert results["ingest/order_lines:file_dates_plausible"]["passed"]
 
 
@@ -159,38 +199,82 @@ def warehouse(clean, tmp_path) -> Path:
 
 BREAKS = {
     # check name: (statement that breaks it, expected severity, a value its details must name)
-    "kpi_national_shares_in_range": ("update marts.mart_kpi_national set share_spend = 1.5 where year = 2021", "ERROR", "1.5"),
+    "kpi_national_shares_in_range": (
+        "update marts.mart_kpi_national set share_spend = 1.5 where year = 2021",
+        "ERROR",
+        "1.5",
+    ),
     "kpi_national_participants_at_most_98": (
-        "update marts.mart_kpi_national set participating_municipalities = 99 where year = 2021", "ERROR", "99"),
-    "kpi_national_totals_non_negative": ("update marts.mart_kpi_national set goods_purchases = -1 where year = 2020", "ERROR", "2020"),
+        "update marts.mart_kpi_national set participating_municipalities = 99 where year = 2021",
+        "ERROR",
+        "99",
+    ),
+    "kpi_national_totals_non_negative": (
+        "update marts.mart_kpi_national set goods_purchases = -1 where year = 2020",
+        "ERROR",
+        "2020",
+    ),
     "kpi_national_one_row_per_year": None,
     "kpi_municipality_shares_in_range": (
-        "update marts.mart_kpi_municipality set share_spend = -0.1 where kommunekode = '0440' and year = 2021", "ERROR", "Kerteminde"),
+        "update marts.mart_kpi_municipality set share_spend = -0.1 where kommunekode = '0440' and year = 2021",
+        "ERROR",
+        "Kerteminde",
+    ),
     "kpi_municipality_spend_non_negative": (
-        "update marts.mart_kpi_municipality set ehandel_spend_kr = -5 where kommunekode = '0440'", "WARN", "0440"),
+        "update marts.mart_kpi_municipality set ehandel_spend_kr = -5 where kommunekode = '0440'",
+        "WARN",
+        "0440",
+    ),
     "kpi_municipality_one_row_per_key": (
         "insert into marts.mart_kpi_municipality select * from marts.mart_kpi_municipality where kommunekode = '0440'",
-        "ERROR", "0440"),
+        "ERROR",
+        "0440",
+    ),
     "kpi_municipality_kommunekode_format": (
-        "update marts.mart_kpi_municipality set kommunekode = '440' where kommunekode = '0440'", "ERROR", "440"),
+        "update marts.mart_kpi_municipality set kommunekode = '440' where kommunekode = '0440'",
+        "ERROR",
+        "440",
+    ),
     "category_municipality_counts_non_negative": (
-        "update marts.mart_category_municipality set ehandel_purchases = -2 where kommunekode = '0159'", "ERROR", "0159"),
+        "update marts.mart_category_municipality set ehandel_purchases = -2 where kommunekode = '0159'",
+        "ERROR",
+        "0159",
+    ),
     "coverage_one_row_per_key": (
-        "insert into marts.mart_coverage select * from marts.mart_coverage where kommunekode = '0860'", "ERROR", "0860"),
+        "insert into marts.mart_coverage select * from marts.mart_coverage where kommunekode = '0860'",
+        "ERROR",
+        "0860",
+    ),
     "goods_spend_conserved": (
-        "update marts.mart_kpi_municipality set goods_spend_kr = goods_spend_kr + 1 where kommunekode = '0440'", "ERROR", "0440"),
+        "update marts.mart_kpi_municipality set goods_spend_kr = goods_spend_kr + 1 where kommunekode = '0440'",
+        "ERROR",
+        "0440",
+    ),
     "national_equals_municipal_sum": (
-        "update marts.mart_kpi_national set ehandel_spend_kr = ehandel_spend_kr + 1 where year = 2021", "ERROR", "2021"),
+        "update marts.mart_kpi_national set ehandel_spend_kr = ehandel_spend_kr + 1 where year = 2021",
+        "ERROR",
+        "2021",
+    ),
     "invoice_line_one_scope_class": (
-        "update intermediate.int_invoice_lines set scope_class = 'goodish' where kommunekode = '0860'", "ERROR", "0860"),
+        "update intermediate.int_invoice_lines set scope_class = 'goodish' where kommunekode = '0860'",
+        "ERROR",
+        "0860",
+    ),
     "document_one_row_per_key": (
         "insert into intermediate.int_invoices select * from intermediate.int_invoices where kommunekode = '0440' limit 1",
-        "ERROR", "0440"),
+        "ERROR",
+        "0440",
+    ),
     "file_reconciliation": (
         "update marts.mart_ingest_log set reconciled = false, rows_read = 99 where source_file = 'orders/0440/2021.csv'",
-        "ERROR", "orders/0440/2021.csv"),
+        "ERROR",
+        "orders/0440/2021.csv",
+    ),
     "share_of_spend_leap": (
-        "update marts.mart_kpi_municipality set share_spend = 0.6 where kommunekode = '0159' and year = 2021", "WARN", "Gladsaxe"),
+        "update marts.mart_kpi_municipality set share_spend = 0.6 where kommunekode = '0159' and year = 2021",
+        "WARN",
+        "Gladsaxe",
+    ),
 }
 BREAKS = {k: v for k, v in BREAKS.items() if v}
 
@@ -218,24 +302,41 @@ def test_publication_withholds_the_year_of_a_failed_error_check(warehouse, tmp_p
     assert list(withheld) == [2021] and "kpi_national_shares_in_range" in withheld[2021]
     out = publishable_marts(tmp_path, tmp_path / "publishable", set(withheld))
     with duckdb.connect() as con:
-        years = con.execute("select list(year order by year) from read_parquet(?)", [str(out / "kpi_national.parquet")]).fetchone()
+        years = con.execute(
+            "select list(year order by year) from read_parquet(?)", [str(out / "kpi_national.parquet")]
+        ).fetchone()
     assert years == ([2020],)
 
 
 # --- the file expectations, on one file's typed rows ------------------------------------------------------
 
 FILE_BREAKS = {
-    "file_dates_plausible": ("update ingest.invoice_lines set issue_date = date '1999-12-31'", "ERROR", "1999-12-31"),
-    "file_amounts_plausible": ("update ingest.invoice_lines set amount_kr = -1500000000", "ERROR", "-1500000000"),
+    "file_dates_plausible": (
+        "update ingest.invoice_lines set issue_date = date '1999-12-31'",
+        "ERROR",
+        "1999-12-31",
+    ),
+    "file_amounts_plausible": (
+        "update ingest.invoice_lines set amount_kr = -1500000000",
+        "ERROR",
+        "-1500000000",
+    ),
     "file_cvr_format": ("update ingest.invoice_lines set supplier_cvr = '1234567'", "ERROR", "1234567"),
     "file_kommunekode_format": ("update ingest.invoice_lines set kommunekode = '9999'", "ERROR", "9999"),
     "file_document_types": ("update ingest.invoice_lines set document_type = 'receipt'", "ERROR", "receipt"),
-    "file_required_values": ("update ingest.invoice_lines set line_id = null where record_number = 1", "ERROR", "1"),
+    "file_required_values": (
+        "update ingest.invoice_lines set line_id = null where record_number = 1",
+        "ERROR",
+        "1",
+    ),
     "file_dates_in_main_years": (  # 150 lines of 2021 and one stray line of 2019 (under 1% of the file)
         "insert into ingest.invoice_lines select l.* from ingest.invoice_lines l, range(150) "
         "where record_number = 1 and file_id = $file_id;"
         "insert into ingest.invoice_lines select * replace (date '2019-06-01' as issue_date, 2019 as year) "
-        "from ingest.invoice_lines where record_number = 1 and file_id = $file_id limit 1", "WARN", "2019"),
+        "from ingest.invoice_lines where record_number = 1 and file_id = $file_id limit 1",
+        "WARN",
+        "2019",
+    ),
 }
 
 
@@ -243,30 +344,47 @@ FILE_BREAKS = {
 def test_file_check_fails_when_broken(warehouse, check_name):
     statement, severity, named = FILE_BREAKS[check_name]
     with connect(warehouse) as con:
-        file_id = con.execute("select file_id from ingest.deliveries where source_file = 'invoices/0159/2021.csv'").fetchone()[0]
-        other = con.execute("select file_id from ingest.deliveries where source_file = 'invoices/0440/2021.csv'").fetchone()[0]
+        file_id = con.execute(
+            "select file_id from ingest.deliveries where source_file = 'invoices/0159/2021.csv'"
+        ).fetchone()[0]
+        other = con.execute(
+            "select file_id from ingest.deliveries where source_file = 'invoices/0440/2021.csv'"
+        ).fetchone()[0]
         clean = validate_files(con, "invoices", [file_id, other], today=date(2026, 1, 1))
         assert all(e["passed"] for v in clean.values() for e in v.evaluations)
         if "$file_id" in statement:
             for part in statement.split(";"):
                 con.execute(part, {"file_id": file_id})
         else:
-            con.execute(statement + " where file_id = ?" if "where" not in statement else statement + " and file_id = ?", [file_id])
+            con.execute(
+                statement + " where file_id = ?"
+                if "where" not in statement
+                else statement + " and file_id = ?",
+                [file_id],
+            )
         verdicts = validate_files(con, "invoices", [file_id, other], today=date(2026, 1, 1))
         (evaluation,) = [e for e in verdicts[file_id].evaluations if e["check_name"] == check_name]
-        assert not evaluation["passed"] and evaluation["severity"] == severity and named in evaluation["details"]
+        assert (
+            not evaluation["passed"] and evaluation["severity"] == severity and named in evaluation["details"]
+        )
         assert all(e["passed"] for e in verdicts[other].evaluations)  # the other file is not blamed
         assert (verdicts[file_id].refusal is not None) == (severity == "ERROR")
         if severity == "ERROR":
             assert check_name in verdicts[file_id].refusal
             assert record_verdicts(con, "invoices", verdicts) == [file_id]
-            assert con.execute("select count(*) from ingest.invoice_lines where file_id = ?", [file_id]).fetchone() == (0,)
+            assert con.execute(
+                "select count(*) from ingest.invoice_lines where file_id = ?", [file_id]
+            ).fetchone() == (0,)
 
 
 def test_order_type_outside_the_set_is_an_error(warehouse):
     with connect(warehouse) as con:
-        file_id = con.execute("select file_id from ingest.deliveries where source_file = 'orders/0159/2021.csv'").fetchone()[0]
+        file_id = con.execute(
+            "select file_id from ingest.deliveries where source_file = 'orders/0159/2021.csv'"
+        ).fetchone()[0]
         con.execute("update ingest.order_lines set order_type = 'telefon' where file_id = ?", [file_id])
         verdicts = validate_files(con, "orders", [file_id], today=date(2026, 1, 1))
     (evaluation,) = [e for e in verdicts[file_id].evaluations if e["check_name"] == "file_order_types"]
-    assert not evaluation["passed"] and evaluation["severity"] == "ERROR" and "telefon" in evaluation["details"]
+    assert (
+        not evaluation["passed"] and evaluation["severity"] == "ERROR" and "telefon" in evaluation["details"]
+    )

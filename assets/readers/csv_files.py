@@ -14,6 +14,9 @@ from pathlib import Path
 from assets.readers.layouts import map_header
 
 SAMPLE_BYTES = 256 * 1024
+MAX_LINE_BYTES = 2 * 1024 * 1024  # DuckDB's max_line_size: a longer line is dropped without a reject (2.0.1)
+SCAN_CHUNK = MAX_LINE_BYTES // 2  # a run of MAX_LINE_BYTES without a newline always spans a whole chunk
+MAX_COLUMNS = 1000  # real extracts have 10-60; DuckDB plans a positional column per header cell
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
 
@@ -91,16 +94,52 @@ def sniff(path: Path, kind: str) -> CsvDialect:
         raise CsvFileError("the file is empty")
     if b"\x00" in sample:
         raise CsvFileError("the file holds binary data (NUL bytes), not text: not a CSV extract")
+    if b"\n" not in sample and b"\r" not in sample and len(sample) == SAMPLE_BYTES:
+        raise CsvFileError(
+            f"the first line is longer than {SAMPLE_BYTES // 1024} KB: not a header row of a CSV extract"
+        )
     encoding = detect_encoding(sample)
     text = decode(sample, encoding)
     header_line = text.splitlines()[0] if text.splitlines() else ""
-    delimiter = detect_delimiter(header_line)
-    header = _first_record(text, delimiter)
+    try:
+        delimiter = detect_delimiter(header_line)
+        header = _first_record(text, delimiter)
+    except csv.Error as error:  # e.g. a quoted header cell that never ends within the sample
+        raise CsvFileError(f"the header row cannot be read as CSV: {error}") from None
+    if len(header) > MAX_COLUMNS:
+        raise CsvFileError(
+            f"the header row has {len(header):,} columns (at most {MAX_COLUMNS:,} are read): not a CSV extract"
+        )
     try:
         layout, columns = map_header(kind, header)
     except ValueError as error:
         raise CsvFileError(f"unknown layout: {error}") from None
+    check_line_lengths(path)
     return CsvDialect(encoding=encoding, delimiter=delimiter, header=header, layout=layout, columns=columns)
+
+
+def check_line_lengths(path: Path, limit: int = MAX_LINE_BYTES) -> None:
+    """Refuse a file holding a line over `limit` bytes, streaming in small chunks (memchr-speed, bounded memory).
+
+    DuckDB 2.0.1 silently drops a line of hundreds of MB instead of rejecting it, so the rows would not add up.
+    """
+    run = 0  # bytes since the last newline
+    line = 1
+    with path.open("rb") as handle:
+        while chunk := handle.read(SCAN_CHUNK):
+            first = chunk.find(b"\n")
+            if first < 0:
+                run += len(chunk)
+            else:
+                run += first
+                if run <= limit:
+                    line += chunk.count(b"\n")
+                    run = len(chunk) - chunk.rfind(b"\n") - 1
+            if run > limit:
+                raise CsvFileError(
+                    f"line {line} is longer than {limit // 2**20} MB: not a line of a CSV extract "
+                    "(a missing line break or a binary file?)"
+                )
 
 
 def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
