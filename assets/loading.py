@@ -15,6 +15,7 @@ as duplicates. ingest.files never lists a file whose rows are not all committed 
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -259,13 +260,19 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
             counts["rejected_files"] += 1
             continue
         readable.append(CsvFile(file_id, kind, source_file, kommunekode, dialect))
-    done = 0
+    sizes = {f.file_id: (data_dir.raw / f.source_file).stat().st_size for f in readable}
+    total_bytes, done_bytes, done, started = sum(sizes.values()), 0, 0, time.monotonic()
     for batch in csv_batches(readable, data_dir):
-        done += len(batch)
-        log(f"CSV files {done}/{len(readable)}: {batch[-1].source_file}")
         loaded, rejected = load_csv_batch(con, data_dir, batch)
         counts["csv_files"] += loaded
         counts["rejected_files"] += rejected
+        done += len(batch)
+        done_bytes += sum(sizes[f.file_id] for f in batch)
+        rate = done_bytes / max(time.monotonic() - started, 1e-6)
+        log(
+            f"CSV files {done}/{len(readable)} ({done_bytes / 2**20:,.0f} of {total_bytes / 2**20:,.0f} MB, "
+            f"{rate / 2**20:.0f} MB/s, ETA {(total_bytes - done_bytes) / rate:.0f} s): {batch[-1].source_file}"
+        )
     if xml_batch:
         from assets.xml_loading import load_xml_files  # lxml and a process pool only when XML arrives
 

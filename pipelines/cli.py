@@ -56,8 +56,11 @@ def _execute(paths: DataDir):
     from pipelines.definitions import build_definitions
 
     job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
+    # Progress and warnings on the terminal; every step event stays in the run's log (make dev) and DEBUG on request.
+    level = os.environ.get("EHANDEL_LOG_LEVEL", "INFO").upper()
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     with DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 @app.command()
