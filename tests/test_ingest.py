@@ -156,3 +156,21 @@ def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
     (data.raw / "invoices/0159/jan-again.csv").unlink()
     files, lines, _ = ingest(data)
     assert files == [] and lines == []
+
+
+def test_a_truncated_xml_is_refused_whole_and_the_rest_loads(data):
+    fixtures = Path(__file__).parent / "fixtures"
+    folder = data.raw / "ubl/0159"
+    folder.mkdir(parents=True)
+    (folder / "ok.xml").write_bytes(
+        (fixtures / "ubl/oioubl-official/2.0.2_BASPRO_01_01_00_Invoice_v2p2.xml").read_bytes()
+    )
+    (folder / "cut.xml").write_bytes((fixtures / "ubl_edge/truncated_invoice.xml").read_bytes())
+    deliver(data, "invoices/0159/a.csv", f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n")
+    files, lines, _ = ingest(data)
+    status = {source: (state, reason) for source, state, reason, _ in files}
+    assert status["ubl/0159/ok.xml"] == ("loaded", None)
+    assert status["invoices/0159/a.csv"] == ("loaded", None)
+    state, reason = status["ubl/0159/cut.xml"]
+    assert state == "rejected" and "truncated" in reason
+    assert {doc for doc, *_ in lines} == {"F1", "A00095678"}
