@@ -1,5 +1,6 @@
 """The DuckDB warehouse: connections, SQL files and the reference tables."""
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +22,20 @@ STATIC_REFERENCE = {
 }
 
 
+# DuckDB's own default is 80% of the machine's memory; a national year stays within 6 GiB only when DuckDB is
+# held to a budget and spills the rest to disk (next to the warehouse file). EHANDEL_MEMORY_LIMIT overrides.
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
 @contextmanager
 def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse with every layer's schema and the project's macros; always closed."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    memory_limit = os.environ.get("EHANDEL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit, flags=re.IGNORECASE):
+        raise ValueError(f"EHANDEL_MEMORY_LIMIT={memory_limit!r} is not a size such as 4GB")
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
     try:
         if threads:
             con.execute(f"set threads = {int(threads)}")
