@@ -31,7 +31,8 @@ def start_run(root: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # DEBUG: the step events (STEP_START of each SQL asset) tell the test where the run is
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "EHANDEL_LOG_LEVEL": "DEBUG"},
         start_new_session=True,
     )
 
