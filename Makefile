@@ -68,6 +68,6 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .tools .dagster .tmp_dagster_home_* .pytest_cache .ruff_cache .bench test-artifacts
-	rm -rf data/marts/* data/reports data/cache data/.reports-* 
+	rm -rf data/marts/* data/reports data/cache data/.reports-* data/.publication data/.publications data/.ehandel.lock
 	find data/raw -mindepth 1 ! -name .gitkeep -delete
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
