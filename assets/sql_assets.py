@@ -37,7 +37,7 @@ def sql_asset(path: Path) -> AssetsDefinition:
             preview = con.execute(f"select * from {layer}.{table} limit 5").fetch_df()
         return MaterializeResult(
             metadata={
-                "rows": rows,
+                **({"rows": rows} if rows is not None else {}),
                 "sql": MetadataValue.path(str(path)),
                 "preview": MetadataValue.md(
                     preview.to_markdown(index=False) if len(preview.columns) < 30 else ""

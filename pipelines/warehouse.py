@@ -49,11 +49,10 @@ def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterat
         con.close()
 
 
-def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> None:
+def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Execute every statement of a SQL file (statements end with ';' at a line end)."""
-    text = path.read_text(encoding="utf-8")
-    for statement in split_statements(text):
-        con.execute(statement, params or None) if params and "$" in statement else con.execute(statement)
+    for statement in split_statements(path.read_text(encoding="utf-8")):
+        con.execute(statement)
 
 
 def split_statements(text: str) -> list[str]:
@@ -66,16 +65,19 @@ def sql_table_name(path: Path) -> tuple[str, str]:
     return path.parent.name, path.stem
 
 
-def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> int:
+def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> int | None:
     """Create or replace the table (or view) of one SQL file (its query ends in `select * from final`).
 
     A file whose first line is `-- materialized: view` makes a view: used where a table would only copy rows.
+    Returns the table's row count; None for a view (counting it would evaluate the whole view).
     """
     schema, table = sql_table_name(path)
     text = path.read_text(encoding="utf-8")
     kind = "view" if text.lstrip().startswith("-- materialized: view") else "table"
     query = text.strip().rstrip(";")
     con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
+    if kind == "view":
+        return None
     row = con.execute(f"select count(*) from {schema}.{table}").fetchone()
     return int(row[0]) if row else 0
 
@@ -128,13 +130,6 @@ def ordered_sql_files(layers: tuple[str, ...] = ("staging", "intermediate", "mar
     for key in sorted(files):
         visit(key)
     return ordered
-
-
-def build_layers(
-    con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = ("staging", "intermediate", "marts")
-) -> dict[str, int]:
-    """Materialise every SQL table of the given layers in dependency order; returns row counts."""
-    return {".".join(sql_table_name(p)): materialise_sql(con, p) for p in ordered_sql_files(layers)}
 
 
 def load_delivered_reference(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:

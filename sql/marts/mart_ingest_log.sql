@@ -2,15 +2,7 @@
 -- rows_read = rows_accepted + rows_quarantined + rows_duplicate (`reconciled`). A second delivery of the same
 -- bytes under another name counts all its rows as duplicates; a file refused whole reads no rows.
 with deliveries as (
-    select
-        source_file,
-        file_id,
-        kind,
-        folder,
-        folder_kommunekode,
-        delivered_at,
-        row_number() over (partition by file_id order by delivered_at, source_file) = 1 as first_copy
-    from ingest.deliveries
+    select *, is_first_copy as first_copy from staging.stg_deliveries
 ),
 
 accepted as (
@@ -57,9 +49,8 @@ final as (
         d.file_id,
         d.delivered_at,
         p.status,
-        case when not d.first_copy then 'the same content as ' || (
-            select o.source_file from deliveries o where o.file_id = d.file_id and o.first_copy
-        ) || ': counted once' else p.reason end as reason,
+        case when not d.first_copy then 'the same content as ' || d.first_source_file || ': counted once'
+            else p.reason end as reason,
         p.dialect,
         cast(coalesce(p.rows_read, 0) as bigint) as rows_read,
         cast(case when d.first_copy then p.rows_accepted else 0 end as bigint) as rows_accepted,

@@ -4,10 +4,9 @@
 -- Line numbers: DuckDB numbers the records it reads; the records it could not split (ingest.rejected_records)
 -- and line breaks inside quoted values move later records down, so both are added back here.
 with deliveries as (
-    select file_id, arg_min(source_file, (delivered_at, source_file)) as source_file,
-           arg_min(folder_kommunekode, (delivered_at, source_file)) as kommunekode, any_value(kind) as kind
-    from ingest.deliveries
-    group by file_id
+    select file_id, source_file, folder_kommunekode as kommunekode, kind
+    from staging.stg_deliveries
+    where is_first_copy
 ),
 
 rejects as (

@@ -2,10 +2,7 @@
 -- staging.stg_invoice_lines: one row per accepted invoice / credit-note line of a content that is delivered
 -- now (docs/staging_contract.md). A view: the rows were typed once, when their file was loaded.
 with deliveries as (
-    -- the first delivery (earliest, then by name) of each content names it; a later copy of the same bytes adds nothing
-    select file_id, arg_min(source_file, (delivered_at, source_file)) as source_file, min(delivered_at) as delivered_at
-    from ingest.deliveries
-    group by file_id
+    select file_id, source_file, delivered_at from staging.stg_deliveries where is_first_copy
 ),
 
 final as (

@@ -2,9 +2,7 @@
 -- staging.stg_order_lines: one row per accepted order line of a content that is delivered now
 -- (docs/staging_contract.md). A view: the rows were typed once, when their file was loaded.
 with deliveries as (
-    select file_id, arg_min(source_file, (delivered_at, source_file)) as source_file, min(delivered_at) as delivered_at
-    from ingest.deliveries
-    group by file_id
+    select file_id, source_file, delivered_at from staging.stg_deliveries where is_first_copy
 ),
 
 final as (
