@@ -95,7 +95,9 @@ def test_known_art_decides_scope_and_unspsc_decides_category(con):
                 KBH, "F1", CVR_A, "600.00", line="6", art="9.9", unspsc=CLEANING
             ),  # unknown art: UNSPSC decides
             invoice(KBH, "F1", CVR_A, "700.00", line="7", art=None, unspsc=None),  # nothing: unclassified
-            invoice(KBH, "F1", CVR_A, "800.00", line="8", art=None, unspsc="72101500"),  # services segment
+            invoice(
+                KBH, "F1", CVR_A, "800.00", line="8", art=None, unspsc="72101500"
+            ),  # no art, services segment: not varekoeb=ja, so unclassified (METHODS 2.3)
             invoice(KBH, "F1", CVR_A, "900.00", line="9", art="2.5", unspsc=FOOD),  # known non-goods art 2.5
         ],
     )
@@ -113,12 +115,12 @@ def test_known_art_decides_scope_and_unspsc_decides_category(con):
         "5": ("goods", "Øvrige varer"),
         "6": ("goods", "Rengøring og hygiejne"),
         "7": ("unclassified", None),
-        "8": ("not_goods", None),
+        "8": ("unclassified", None),
         "9": ("not_goods", None),
     }
     row = municipality(con, KBH)
     assert row["goods_spend_kr"] == Decimal("2000.00")  # 200 + 300 + 400 + 500 + 600
-    assert row["unclassified_spend_kr"] == Decimal("700.00")
+    assert row["unclassified_spend_kr"] == Decimal("1500.00")  # 700 + 800
     assert row["goods_purchases"] == 1
 
 

@@ -94,12 +94,12 @@ segments as (
 classified as (
     select
         kept_lines.*,
-        -- METHODS 2: a known art decides; else a known UNSPSC segment decides; else unclassified.
+        -- METHODS 2: a known art decides; else a goods UNSPSC segment (varekoeb = ja) makes it goods; else
+        -- (no art and a services segment, an unknown segment or no UNSPSC) the line is unclassified.
         case
             when arts.art is not null and arts.varekoeb = 'ja' then 'goods'
             when arts.art is not null then 'not_goods'
             when segments.varekoeb = 'ja' then 'goods'
-            when segments.segment is not null then 'not_goods'
             else 'unclassified'
         end as scope_class,
         -- METHODS 3: the UNSPSC segment's category; with no usable UNSPSC, the goods art's.
