@@ -8,8 +8,10 @@ from pipelines.resources import Warehouse
 INGEST_TABLES = {
     "deliveries": "every file now in DIR/raw: path, municipality folder, size, mtime and content hash",
     "files": "every content loaded or refused, with its dialect, rows read, and the reason when refused",
-    "invoice_lines": "invoice and credit-note lines, typed, with the reason when a line cannot be used",
-    "order_lines": "order lines, typed, with the reason when a line cannot be used",
+    "invoice_rows": "invoice and credit-note lines, typed, with the reason when a line cannot be used (narrow)",
+    "order_rows": "order lines, typed, with the reason when a line cannot be used (narrow)",
+    "invoice_lines": "view: ingest.invoice_rows named by their content's file_id and format, with the year",
+    "order_lines": "view: ingest.order_rows named by their content's file_id and format, with the year",
     "rejected_records": "CSV records that could not be split into the header's columns",
 }
 

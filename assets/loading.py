@@ -2,15 +2,17 @@
 
 A delivered file is identified by the sha256 of its content. Each run:
 1. `scan_deliveries` lists DIR/raw (re-hashing only files whose size or mtime changed) into ingest.deliveries;
-2. `load_new_files` parses every content not loaded before, one file per transaction, into ingest.invoice_lines /
-   ingest.order_lines (typed rows with a reject reason) and registers it in ingest.files, or records why the
-   whole file cannot be read;
+2. `load_new_files` parses every content not loaded before into ingest.invoice_rows / ingest.order_rows (typed
+   rows with a reject reason, stored narrow under the content's integer file_key) and registers it in
+   ingest.files, or records why the whole file cannot be read; same-layout CSV files are read together by one
+   statement, and a batch's rows and its ingest.files rows commit together;
 3. `validate_loaded_files` runs the file expectations (assets/quality/files.py, Great Expectations) on the files
    just loaded: a file failing an ERROR expectation is kept out (its rows deleted, ingest.files 'rejected' with
    the check's reason, in one transaction); every evaluation is kept in ingest.file_checks;
 4. `forget_withdrawn_files` deletes the rows of contents no longer delivered.
 The same content delivered twice, under any name, is parsed once; the later layers count its second copy's rows
-as duplicates. ingest.files never lists a file whose rows are not all committed (one transaction per file).
+as duplicates. ingest.files never lists a file whose rows are not all committed (one transaction per batch).
+The views ingest.invoice_lines / ingest.order_lines name the rows by their content's file_id.
 """
 
 import hashlib
@@ -31,7 +33,10 @@ from assets.readers.layouts import canonical_columns
 from pipelines.settings import SQL_DIR, DataDir
 
 KINDS = ("invoices", "orders", "ubl")
-TARGET_TABLE = {"invoices": "invoice_lines", "orders": "order_lines"}
+TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
+LINES_VIEW = {"invoices": "invoice_lines", "orders": "order_lines"}
+# Bump when the ingest tables change shape: a warehouse of another version reloads DIR/raw from scratch.
+INGEST_SCHEMA_VERSION = 2
 BATCH_BYTES = 64 * 2**20
 Log = Callable[[str], None]
 
@@ -51,6 +56,15 @@ def sql_literal(text: str) -> str:
 
 
 def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
+    if _schema_version(con) not in (None, INGEST_SCHEMA_VERSION):
+        # The ingest tables are a cache of DIR/raw: an older shape is dropped and everything is read again.
+        for view in LINES_VIEW.values():
+            con.execute(f"drop view if exists ingest.{view}")
+        for table in ("deliveries", "files", "rejected_records", "file_checks", *LINES_VIEW.values(), *TARGET_TABLE.values()):
+            con.execute(f"drop table if exists ingest.{table}")
+    con.execute("create table if not exists ingest.schema_version (version integer)")
+    con.execute("delete from ingest.schema_version")
+    con.execute("insert into ingest.schema_version values (?)", [INGEST_SCHEMA_VERSION])
     con.execute("""
         create table if not exists ingest.deliveries (
             source_file varchar primary key, kind varchar, folder varchar, folder_kommunekode varchar,
@@ -58,8 +72,8 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute("""
         create table if not exists ingest.files (
-            file_id varchar primary key, kind varchar, source_format varchar, source_file varchar,
-            folder_kommunekode varchar, status varchar, reason varchar, dialect varchar,
+            file_id varchar primary key, file_key integer, kind varchar, source_format varchar,
+            source_file varchar, folder_kommunekode varchar, status varchar, reason varchar, dialect varchar,
             rows_read bigint, loaded_at timestamp)
     """)
     con.execute("""
@@ -72,21 +86,39 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
             details varchar, evaluated_at timestamp)
     """)
     for kind, table in TARGET_TABLE.items():
-        landed = _empty_landed_rows(kind)
-        con.execute(f"create table if not exists ingest.{table} as {_parse_query(kind, landed)} limit 0")
+        con.execute(f"create table if not exists ingest.{table} as {_parse_query(kind, _empty_landed_rows(kind))} limit 0")
+        date = "issue_date" if kind == "invoices" else "order_date"
+        con.execute(f"""
+            create or replace view ingest.{LINES_VIEW[kind]} as
+            select f.file_id, f.source_format, r.*, cast(year(r.{date}) as integer) as year
+            from ingest.{table} r join ingest.files f using (file_key)
+        """)
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The ingest schema's version; None for a new warehouse, 1 for one made before versions were kept."""
+    tables = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'ingest'"
+        ).fetchall()
+    }
+    if "schema_version" in tables:
+        (version,) = con.execute("select max(version) from ingest.schema_version").fetchall()[0]
+        return int(version) if version is not None else None
+    return 1 if tables else None
 
 
 def _landed_columns(kind: str) -> list[str]:
-    return ["file_id", "record_number", "source_format", "folder_kommunekode", *canonical_columns(kind)]
+    return ["file_key", "record_number", "source_format", "folder_kommunekode", *canonical_columns(kind)]
 
 
 def _empty_landed_rows(kind: str) -> str:
-    columns = ", ".join(
-        f"cast(null as {'bigint' if c == 'record_number' else 'varchar'}) as {c}"
-        for c in _landed_columns(kind)
-    )
+    types = {"file_key": "integer", "record_number": "bigint"}
+    columns = ", ".join(f"cast(null as {types.get(c, 'varchar')}) as {c}" for c in _landed_columns(kind))
     return (
-        f"select {columns}, cast(null as varchar[]) as leverandoer_cvrs, cast(null as varchar) as raw_record"
+        f"select {columns}, cast(null as varchar[]) as leverandoer_cvrs, cast(null as varchar[]) as raw_cells, "
+        "cast(null as varchar) as raw_delimiter"
     )
 
 
@@ -98,6 +130,11 @@ def _parse_query(kind: str, landed_query: str) -> str:
     assert body.lstrip().lower().startswith("with "), f"sql/ingest/{table}.sql must start with a CTE"
     landed_name = "landed_invoice_rows" if kind == "invoices" else "landed_order_rows"
     return f"with {landed_name} as ({landed_query}),\n{body.lstrip()[5:]}"
+
+
+def next_file_key(con: duckdb.DuckDBPyConnection) -> int:
+    """The next free file_key: keys grow with load order, so a batch's rows are one range of the row tables."""
+    return int(con.execute("select coalesce(max(file_key), 0) + 1 from ingest.files").fetchall()[0][0])
 
 
 # --- 1. scan ---------------------------------------------------------------------------------------------
@@ -198,6 +235,7 @@ class FileRecord(NamedTuple):
     """One row of ingest.files: a delivered content, loaded or refused."""
 
     file_id: str
+    file_key: int
     kind: str
     source_format: str
     source_file: str
@@ -215,6 +253,7 @@ def register_files(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) ->
     now = datetime.now(UTC)
     table = pa.table({
         "file_id": [r.file_id for r in records],
+        "file_key": pa.array([r.file_key for r in records], pa.int32()),
         "kind": [r.kind for r in records],
         "source_format": [r.source_format for r in records],
         "source_file": [r.source_file for r in records],
@@ -240,26 +279,28 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
     """Parse every delivered content that is not in ingest.files yet."""
     ensure_ingest_tables(con)
     pending = pending_files(con)
+    first_key = next_file_key(con)
     counts = {"csv_files": 0, "xml_files": 0, "rejected_files": 0}
     xml_batch = []
     readable: list[CsvFile] = []
-    for file_id, kind, source_file, kommunekode in pending:
+    for file_key, (file_id, kind, source_file, kommunekode) in enumerate(pending, start=first_key):
         if kind == "ubl":
-            xml_batch.append((file_id, source_file, kommunekode))
+            xml_batch.append((file_id, file_key, source_file, kommunekode))
             continue
         if kommunekode is None:
             register_file(
-                con, file_id, kind, "csv", source_file, None, "rejected", unknown_folder_reason(source_file)
-            )
+                con, file_id, file_key, kind, "csv", source_file, None, "rejected",
+                unknown_folder_reason(source_file),
+            )  # fmt: skip
             counts["rejected_files"] += 1
             continue
         try:
             dialect = csv_files.sniff(data_dir.raw / source_file, kind)
         except csv_files.CsvFileError as error:
-            register_file(con, file_id, kind, "csv", source_file, kommunekode, "rejected", str(error))
+            register_file(con, file_id, file_key, kind, "csv", source_file, kommunekode, "rejected", str(error))
             counts["rejected_files"] += 1
             continue
-        readable.append(CsvFile(file_id, kind, source_file, kommunekode, dialect))
+        readable.append(CsvFile(file_id, file_key, kind, source_file, kommunekode, dialect))
     sizes = {f.file_id: (data_dir.raw / f.source_file).stat().st_size for f in readable}
     total_bytes, done_bytes, done, started = sum(sizes.values()), 0, 0, time.monotonic()
     for batch in csv_batches(readable, data_dir):
@@ -337,6 +378,7 @@ def unknown_folder_reason(source_file: str) -> str:
 @dataclass(frozen=True)
 class CsvFile:
     file_id: str
+    file_key: int
     kind: str
     source_file: str
     kommunekode: str
@@ -395,8 +437,8 @@ def load_csv_batch(
             rows_read = _insert_csv_rows(con, batch, readable)
             register_files(con, [
                 FileRecord(
-                    file.file_id, file.kind, "csv", file.source_file, file.kommunekode, "loaded",
-                    dialect=file.dialect.describe(), rows_read=rows_read.get(file.file_id, 0),
+                    file.file_id, file.file_key, file.kind, "csv", file.source_file, file.kommunekode, "loaded",
+                    dialect=file.dialect.describe(), rows_read=rows_read.get(file.file_key, 0),
                 )
                 for file in batch
             ])  # fmt: skip
@@ -411,8 +453,9 @@ def load_csv_batch(
             file = batch[0]
             reason = "the file cannot be read as CSV: " + str(error).splitlines()[0]
             register_file(
-                con, file.file_id, file.kind, "csv", file.source_file, file.kommunekode, "rejected", reason
-            )
+                con, file.file_id, file.file_key, file.kind, "csv", file.source_file, file.kommunekode,
+                "rejected", reason,
+            )  # fmt: skip
             return 0, 1
     finally:
         for file in batch:
@@ -438,64 +481,57 @@ def _clear_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists {table}")
 
 
-def _insert_csv_rows(
-    con: duckdb.DuckDBPyConnection, batch: list[CsvFile], readable: dict[str, Path]
-) -> dict[str, int]:
-    """One set-based pass over a batch: DuckDB reads the files, the ingest SQL types the rows.
-
-    Returns the records read per file_id (typed rows + records that could not be split into columns)."""
-    first = batch[0]
-    kind, dialect = first.kind, first.dialect
+def _landed_csv_rows(file: CsvFile, path: Path) -> str:
+    """The landed rows of one file: its own read_csv, so records are numbered within the file and the file's
+    key and folder are constants (no per-row join or window). The raw cells are kept as a list, which costs
+    little; the ingest SQL joins them into the quarantined record's text only for the rows it rejects."""
+    dialect = file.dialect
     width = len(dialect.header)
     positional = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     by_canonical = {column: f"c{index}" for index, column in dialect.columns.items()}
     selected = ", ".join(
         f"{by_canonical[c]} as {c}" if c in by_canonical else f"cast(null as varchar) as {c}"
-        for c in canonical_columns(kind)
+        for c in canonical_columns(file.kind)
     )
     delimiter = {";": ";", ",": ",", "\t": "\\t"}[dialect.delimiter]
-    raw_record = (
-        "concat_ws(" + sql_literal(dialect.delimiter) + ", "
-        + ", ".join(f"coalesce(c{i}, '')" for i in range(width)) + ")"
-    )  # fmt: skip
+    cells = "[" + ", ".join(f"c{i}" for i in range(width)) + "]"
+    return f"""
+        select {file.file_key}::integer as file_key, ordinality as record_number, 'csv' as source_format,
+               {sql_literal(file.kommunekode)} as folder_kommunekode, {selected},
+               cast(null as varchar[]) as leverandoer_cvrs, {cells} as raw_cells,
+               {sql_literal(dialect.delimiter)} as raw_delimiter
+        from read_csv({sql_literal(str(path))}, header = true, delim = '{delimiter}', quote = '"', escape = '"',
+                      columns = {positional}, store_rejects = true, rejects_table = 'csv_rejects',
+                      rejects_scan = 'csv_reject_scans', null_padding = false, strict_mode = true,
+                      auto_detect = false) with ordinality
+    """
+
+
+def _insert_csv_rows(
+    con: duckdb.DuckDBPyConnection, batch: list[CsvFile], readable: dict[str, Path]
+) -> dict[int, int]:
+    """One set-based pass over a batch: DuckDB reads the files, the ingest SQL types the rows.
+
+    Returns the records read per file_key (typed rows + records that could not be split into columns)."""
+    kind = batch[0].kind
+    table = TARGET_TABLE[kind]
+    landed = "\nunion all\n".join(_landed_csv_rows(f, readable[f.file_id]) for f in batch)
     files = pa.table({
         "path": [str(readable[f.file_id]) for f in batch],
         "file_id": [f.file_id for f in batch],
-        "kommunekode": [f.kommunekode for f in batch],
+        "file_key": pa.array([f.file_key for f in batch], pa.int32()),
     })  # fmt: skip
     con.register("batch_files", files)
-    # Records are numbered within their file: ordinality runs on across the files of one read_csv.
-    record_number = (
-        "r.ordinality"
-        if len(batch) == 1
-        else "r.ordinality - min(r.ordinality) over (partition by r.filename) + 1"
-    )
-    landed = f"""
-        select f.file_id, {record_number} as record_number,
-               'csv' as source_format, f.kommunekode as folder_kommunekode, {selected},
-               cast(null as varchar[]) as leverandoer_cvrs, {raw_record} as raw_record
-        from read_csv($paths, header = true, delim = '{delimiter}', quote = '"', escape = '"',
-                      columns = {positional}, store_rejects = true, rejects_table = 'csv_rejects',
-                      rejects_scan = 'csv_reject_scans', null_padding = false, strict_mode = true,
-                      auto_detect = false, filename = true) with ordinality r
-        join batch_files f on f.path = r.filename
-    """
-    table = TARGET_TABLE[kind]
-    paths = [str(readable[f.file_id]) for f in batch]
+    keys = [f.file_key for f in batch]
     try:
-        if len(batch) == 1:
-            inserted = con.execute(
-                f"insert into ingest.{table} {_parse_query(kind, landed)}", {"paths": paths}
-            )
-            row = inserted.fetchone()
-            counts = {first.file_id: int(row[0]) if row else 0}
-        else:
+        con.execute(f"insert into ingest.{table} {_parse_query(kind, landed)}")
+        # Keys grow with load order, so the zone maps skip every row group but this batch's.
+        counts = dict(
             con.execute(
-                f"create or replace temp table batch_rows as {_parse_query(kind, landed)}", {"paths": paths}
-            )
-            con.execute(f"insert into ingest.{table} select * from batch_rows")
-            counts = dict(con.execute("select file_id, count(*) from batch_rows group by file_id").fetchall())
-            con.execute("drop table batch_rows")
+                f"select file_key, count(*) from ingest.{table} where file_key between ? and ? group by file_key",
+                [min(keys), max(keys)],
+            ).fetchall()
+        )
         rejects = con.execute(
             """
             insert into ingest.rejected_records
@@ -507,8 +543,9 @@ def _insert_csv_rows(
             returning file_id
             """
         ).fetchall()
+        key_of = {f.file_id: f.file_key for f in batch}
         for (file_id,) in rejects:
-            counts[file_id] = counts.get(file_id, 0) + 1
+            counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + 1
         if rejects:
             con.execute(
                 "update ingest.rejected_records set reason = case "
@@ -530,16 +567,17 @@ def _insert_csv_rows(
 
 def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
     """Delete what was loaded from contents that are no longer delivered (a deleted or replaced file)."""
-    gone = [
-        row[0]
-        for row in con.execute(
-            "select file_id from ingest.files where file_id not in (select file_id from ingest.deliveries)"
-        ).fetchall()
-    ]
+    ensure_ingest_tables(con)
+    gone = con.execute(
+        "select file_id, file_key from ingest.files where file_id not in (select file_id from ingest.deliveries)"
+    ).fetchall()
     if not gone:
         return 0
+    file_ids, keys = [row[0] for row in gone], [row[1] for row in gone]
     con.execute("begin")
-    for table in ("invoice_lines", "order_lines", "rejected_records", "file_checks", "files"):
-        con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [gone])
+    for table in TARGET_TABLE.values():
+        con.execute(f"delete from ingest.{table} where file_key in (select unnest(?::integer[]))", [keys])
+    for table in ("rejected_records", "file_checks", "files"):
+        con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids])
     con.execute("commit")
     return len(gone)

@@ -21,7 +21,7 @@ BATCH_DOCUMENTS = 20_000
 
 
 def _arrow_rows(kind: str, rows: list[dict]) -> pa.Table:
-    fields = [("file_id", pa.string()), ("record_number", pa.int64()), ("folder_kommunekode", pa.string())]
+    fields = [("file_key", pa.int32()), ("record_number", pa.int64()), ("folder_kommunekode", pa.string())]
     fields += [(c, pa.string()) for c in canonical_columns(kind)]
     fields += [("leverandoer_cvrs", pa.list_(pa.string()))]
     schema = pa.schema(fields)
@@ -35,8 +35,9 @@ def _insert(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict]) -> None
     try:
         columns = ", ".join(canonical_columns(kind))
         landed = (
-            "select file_id, record_number, 'xml' as source_format, folder_kommunekode, "
-            f"{columns}, leverandoer_cvrs, cast(null as varchar) as raw_record from xml_rows"
+            "select file_key, record_number, 'xml' as source_format, folder_kommunekode, "
+            f"{columns}, leverandoer_cvrs, cast(null as varchar[]) as raw_cells, "
+            "cast(null as varchar) as raw_delimiter from xml_rows"
         )
         con.execute(f"insert into ingest.{TARGET_TABLE[kind]} {_parse_query(kind, landed)}")
     finally:
@@ -49,7 +50,7 @@ def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple
 
     refusals: dict[str, str] = {}
     for kind in TARGET_TABLE:
-        file_ids = [r[0] for r in registrations if r[1] == kind and r[4] == "loaded"]
+        file_ids = [r[0] for r in registrations if r[2] == kind and r[5] == "loaded"]
         if file_ids:
             verdicts = file_checks.validate_files(con, kind, file_ids)
             for file_id in file_checks.record_verdicts(con, kind, verdicts):
@@ -57,9 +58,9 @@ def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple
     if not refusals:
         return registrations, 0
     adjusted = [
-        (file_id, kind, source, kommune, "rejected", refusals[file_id], 0) if file_id in refusals else row
+        (file_id, key, kind, source, kommune, "rejected", refusals[file_id], 0) if file_id in refusals else row
         for row in registrations
-        for file_id, kind, source, kommune, *_ in [row]
+        for file_id, key, kind, source, kommune, *_ in [row]
     ]
     return adjusted, len(refusals)
 
@@ -67,37 +68,38 @@ def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple
 def load_xml_files(
     con: duckdb.DuckDBPyConnection,
     data_dir: DataDir,
-    batch: list[tuple[str, str, str | None]],
+    batch: list[tuple[str, int, str, str | None]],
     log: Callable[[str], None],
 ) -> tuple[int, int]:
-    """Parse and load (file_id, source_file, folder kommunekode) documents; returns (loaded, refused)."""
+    """Parse and load (file_id, file_key, source_file, folder kommunekode) documents; (loaded, refused)."""
     loaded = refused = 0
     for start in range(0, len(batch), BATCH_DOCUMENTS):
         chunk = batch[start : start + BATCH_DOCUMENTS]
         log(f"XML documents {start + 1}-{start + len(chunk)} of {len(batch)}")
-        by_path = {data_dir.raw / source: (file_id, source, kommune) for file_id, source, kommune in chunk}
+        by_path = {data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in chunk}
         rows: dict[str, list[dict]] = {"invoices": [], "orders": []}
         registrations = []
         for path, digest, result in parse_files(list(by_path), processes=2):
-            file_id, source, kommune = by_path[Path(path)]
+            file_id, key, source, kommune = by_path[Path(path)]
             if digest != file_id:
                 continue  # changed since it was scanned: the next run sees the new content
             if kommune is None:
                 registrations.append(
-                    (file_id, "ubl", source, None, "rejected", unknown_folder_reason(source), 0)
+                    (file_id, key, "ubl", source, None, "rejected", unknown_folder_reason(source), 0)
                 )
                 refused += 1
             elif isinstance(result, UblError):
-                registrations.append((file_id, "ubl", source, kommune, "rejected", result.reason, 0))
+                registrations.append((file_id, key, "ubl", source, kommune, "rejected", result.reason, 0))
                 refused += 1
             else:
                 kind = "orders" if result.document_type == "order" else "invoices"
                 reader = order_line_rows if kind == "orders" else invoice_line_rows
                 document_rows = reader(result, file_id)
                 for row in document_rows:
+                    row["file_key"] = key
                     row["folder_kommunekode"] = kommune
                 rows[kind].extend(document_rows)
-                registrations.append((file_id, kind, source, kommune, "loaded", None, len(document_rows)))
+                registrations.append((file_id, key, kind, source, kommune, "loaded", None, len(document_rows)))
                 loaded += 1
         con.execute("begin")
         try:
@@ -107,8 +109,8 @@ def load_xml_files(
             loaded -= kept_out
             refused += kept_out
             register_files(con, [
-                FileRecord(file_id, kind, "xml", source, kommune, status, reason, None, rows_read)
-                for file_id, kind, source, kommune, status, reason, rows_read in registrations
+                FileRecord(file_id, key, kind, "xml", source, kommune, status, reason, None, rows_read)
+                for file_id, key, kind, source, kommune, status, reason, rows_read in registrations
             ])  # fmt: skip
             con.execute("commit")
         except BaseException:

@@ -7,35 +7,36 @@
 -- Amounts: 1234,56 | 1.234,56 | 1234.56 | 1,234.56 | -12,50 | 12,50- | 1 234,56 | 100 kr.
 -- The right-most of '.'/',' is the decimal mark; a '.' followed by exactly three digits (1.234, 1.234.567) or
 -- two or more ',' groups of three (1,234,567) are thousands marks.
+-- Each step binds its input once through a one-element list_transform: a macro parameter used n times is
+-- otherwise expanded (and evaluated) n times, and nested macros multiply that.
 create or replace macro clean_amount_text(raw) as
     regexp_replace(trim(coalesce(raw, '')), '(\s|\x{00A0}|kr\.?$|DKK$)', '', 'gi');
 
-create or replace macro signed_amount_text(s) as
-    case when s like '%-' and s not like '-%' then '-' || rtrim(s, '-') else s end;
+create or replace macro signed_amount_text(text) as
+    list_transform([text], lambda s: case when s like '%-' and s not like '-%' then '-' || rtrim(s, '-') else s end)[1];
 
-create or replace macro decimal_amount_text(s) as
-    case
+create or replace macro decimal_amount_text(text) as
+    list_transform([text], lambda s: case
         when s like '%,%' and s like '%.%' and strpos(s, ',') > strpos(s, '.') then replace(replace(s, '.', ''), ',', '.')
         when s like '%,%' and s like '%.%' then replace(s, ',', '')
         when regexp_full_match(s, '[+-]?\d{1,3}(,\d{3}){2,}') then replace(s, ',', '')
         when s like '%,%' then replace(s, ',', '.')
         when regexp_full_match(s, '[+-]?\d{1,3}(\.\d{3})+') then replace(s, '.', '')
         else s
-    end;
+    end)[1];
 
 create or replace macro parse_amount_general(raw) as
-    case
-        when regexp_full_match(decimal_amount_text(signed_amount_text(clean_amount_text(raw))), '[+-]?(\d+(\.\d*)?|\.\d+)')
-        then try_cast(decimal_amount_text(signed_amount_text(clean_amount_text(raw))) as decimal(18, 2))
-    end;
+    list_transform([decimal_amount_text(signed_amount_text(clean_amount_text(raw)))], lambda s:
+        case when regexp_full_match(s, '[+-]?(\d+(\.\d*)?|\.\d+)') then try_cast(s as decimal(18, 2)) end)[1];
 
+-- Fast paths for the forms real extracts use (1234.56 | 1234,56 | 1.234,56), the general path for the rest.
 create or replace macro parse_amount(raw) as
     case
         when raw is null then null
-        when not contains(raw, '.') and regexp_full_match(raw, '-?\d+(,\d+)?')
-            then try_cast(replace(raw, ',', '.') as decimal(18, 2))
-        when not contains(raw, ',') and length(raw) - strpos(raw, '.') in (1, 2) and regexp_full_match(raw, '-?\d*\.\d+')
-            then try_cast(raw as decimal(18, 2))
+        when regexp_full_match(raw, '-?\d*\.\d{1,2}') then try_cast(raw as decimal(18, 2))
+        when regexp_full_match(raw, '-?\d+(,\d+)?') then try_cast(replace(raw, ',', '.') as decimal(18, 2))
+        when regexp_full_match(raw, '-?\d{1,3}(\.\d{3})+(,\d+)?')
+            then try_cast(replace(replace(raw, '.', ''), ',', '.') as decimal(18, 2))
         else parse_amount_general(raw)
     end;
 
@@ -69,6 +70,7 @@ create or replace macro parse_cvr(raw) as
         when raw is null then null
         when length(raw) = 8 and regexp_full_match(raw, '\d{8}') then raw
         when length(raw) = 10 and upper(left(raw, 2)) = 'DK' and regexp_full_match(substr(raw, 3), '\d{8}') then substr(raw, 3)
+        when length(raw) = 11 and upper(left(raw, 3)) = 'DK ' and regexp_full_match(substr(raw, 4), '\d{8}') then substr(raw, 4)
         else nullif(regexp_extract(
             replace(replace(replace(upper(trim(raw)), ' ', ''), '-', ''), '.', ''),
             '^(?:DK:CVR:?|0184:)?(?:DK)?(\d{8})$', 1), '')
@@ -98,7 +100,9 @@ create or replace macro normalise_kommunekode(raw) as
 create or replace macro normalise_art(raw) as
     case
         when raw is null or trim(raw) = '' then null
-        when length(raw) = 3 and regexp_full_match(raw, '\d\.\d') then raw
+        when length(raw) >= 3 and substr(raw, 2, 1) = '.' and substr(raw, 1, 1) between '0' and '9'
+            and substr(raw, 3, 1) between '0' and '9' and (length(raw) = 3 or substr(raw, 4, 1) in ('.', ','))
+            then left(raw, 3)
         when regexp_full_match(trim(raw), '\d[.,]?\d([.,].*)?')
             then regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 1) || '.' || regexp_extract(trim(raw), '^(\d)[.,]?(\d)', 2)
         else trim(raw)

@@ -1,7 +1,7 @@
 """The expectations every delivered file must meet as it is loaded (Great Expectations, severity per check).
 
 Bounded by the new data only: GX validates a *value profile* of the files just loaded, built by DuckDB in one
-pass over their typed, accepted rows in ingest.<table> (`where file_id in (...)`): one row per distinct date,
+pass over their typed, accepted rows in ingest.<kind>_rows (the files' key range): one row per distinct date,
 CVR, document / order type, one row per file (its extreme amounts, missing required values, municipality)
 and one row per file and year (the year's share of the file's lines). Value-set, range and format
 expectations hold on the rows exactly when they hold on that profile, and the profile has thousands of rows
@@ -24,7 +24,7 @@ MIN_DATE = date(2000, 1, 1)
 MAX_LINE_AMOUNT_KR = 1_000_000_000  # a single line beyond 1 mia. kr. is a misread amount, not a purchase
 MIN_YEAR_SHARE = 0.01  # a year with under 1% of a file's lines is a stray date, not a period the file covers
 
-TABLE = {"invoices": "invoice_lines", "orders": "order_lines"}
+TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 DATE_COLUMN = {"invoices": "issue_date", "orders": "order_date"}
 TYPE_COLUMN = {"invoices": "document_type", "orders": "order_type"}
 TYPE_VALUES = {
@@ -113,11 +113,17 @@ def profile(con: duckdb.DuckDBPyConnection, kind: str, file_ids: list[str]):
     # Column names are fixed identifiers from this module; values are bound.
     return con.execute(
         f"""
-        with lines as (
-            select file_id, kommunekode, {type_column} as type_value, {date_column} as line_date, year,
-                   supplier_cvr, amount_kr, ({missing}) as misses_required
-            from ingest.{table}
-            where file_id in (select unnest($file_ids::varchar[])) and reject_reason is null
+        with keys as (
+            select file_id, file_key from ingest.files where file_id in (select unnest($file_ids::varchar[]))
+        ),
+        lines as (
+            select keys.file_id, kommunekode, {type_column} as type_value, {date_column} as line_date,
+                   cast(year({date_column}) as integer) as year, supplier_cvr, amount_kr,
+                   ({missing}) as misses_required
+            from ingest.{table} join keys using (file_key)
+            -- keys grow with load order: the zone maps skip the row groups of earlier loads
+            where file_key between (select min(file_key) from keys) and (select max(file_key) from keys)
+                and reject_reason is null
         ),
         per_file as (
             select [file_id] as file_ids, 'file' as profile, count(*) as lines, any_value(kommunekode) as kommunekode,
@@ -299,8 +305,10 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
     refused = [v.file_id for v in verdicts.values() if v.refusal]
     if refused:
         # the file goes to the quarantine whole: no row of it stays, not even its unreadable records
-        for table in (TABLE[kind], "rejected_records"):
-            con.execute(
-                f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [refused]
-            )
+        con.execute(
+            f"delete from ingest.{TABLE[kind]} where file_key in "
+            "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
+            [refused],
+        )
+        con.execute("delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused])
     return refused

@@ -2,23 +2,27 @@
 -- staging.stg_invoice_lines: one row per accepted invoice / credit-note line of a content that is delivered
 -- now (docs/staging_contract.md). A view: the rows were typed once, when their file was loaded.
 with deliveries as (
-    select file_id, source_file, delivered_at from staging.stg_deliveries where is_first_copy
+    select files.file_key, files.file_id, files.source_format, deliveries.source_file, deliveries.delivered_at
+    from staging.stg_deliveries deliveries
+    join ingest.files files using (file_id)
+    where deliveries.is_first_copy
 ),
 
 final as (
     select
-        l.file_id,
+        d.file_id,
         l.record_number,
-        l.source_format,
+        d.source_format,
         d.source_file,
         d.delivered_at,
         l.kommunekode,
         l.document_type,
         l.document_number,
         l.issue_date,
-        l.year,
+        cast(year(l.issue_date) as integer) as year,
         l.supplier_cvr,
-        l.supplier_cvrs,
+        coalesce(l.supplier_cvrs, case when l.supplier_cvr is not null then [l.supplier_cvr] else [] end)
+            as supplier_cvrs,
         l.supplier_name,
         l.buyer_gln,
         l.order_number,
@@ -27,12 +31,11 @@ final as (
         l.line_id,
         l.description,
         l.unspsc,
-        l.unspsc_segment,
+        left(l.unspsc, 2) as unspsc_segment,
         l.art,
-        l.amount_kr,
-        l.currency
-    from ingest.invoice_lines l
-    join deliveries d using (file_id)
+        l.amount_kr
+    from ingest.invoice_rows l
+    join deliveries d using (file_key)
     where l.reject_reason is null
 )
 

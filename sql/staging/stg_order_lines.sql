@@ -2,14 +2,17 @@
 -- staging.stg_order_lines: one row per accepted order line of a content that is delivered now
 -- (docs/staging_contract.md). A view: the rows were typed once, when their file was loaded.
 with deliveries as (
-    select file_id, source_file, delivered_at from staging.stg_deliveries where is_first_copy
+    select files.file_key, files.file_id, files.source_format, deliveries.source_file, deliveries.delivered_at
+    from staging.stg_deliveries deliveries
+    join ingest.files files using (file_id)
+    where deliveries.is_first_copy
 ),
 
 final as (
     select
-        l.file_id,
+        d.file_id,
         l.record_number,
-        l.source_format,
+        d.source_format,
         d.source_file,
         d.delivered_at,
         l.kommunekode,
@@ -17,9 +20,10 @@ final as (
         l.order_number_norm,
         l.order_line_id,
         l.order_date,
-        l.year,
+        cast(year(l.order_date) as integer) as year,
         l.supplier_cvr,
-        l.supplier_cvrs,
+        coalesce(l.supplier_cvrs, case when l.supplier_cvr is not null then [l.supplier_cvr] else [] end)
+            as supplier_cvrs,
         l.supplier_name,
         l.item_number,
         l.description,
@@ -28,8 +32,8 @@ final as (
         l.amount_kr,
         l.order_type,
         l.agreement_number
-    from ingest.order_lines l
-    join deliveries d using (file_id)
+    from ingest.order_rows l
+    join deliveries d using (file_key)
     where l.reject_reason is null
 )
 

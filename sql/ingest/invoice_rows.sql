@@ -1,17 +1,27 @@
--- ingest.invoice_lines: one row per delivered invoice / credit-note line (CSV row or XML line), typed and
+-- ingest.invoice_rows: one row per delivered invoice / credit-note line (CSV row or XML line), typed and
 -- normalised, with `reject_reason` saying in words why a row cannot be used (null when it can).
--- Appended one delivered file at a time from the temporary view `landed_invoice_rows` (all text, canonical
--- column names of DATA_CONTRACT), so a file is parsed once, when it arrives.
+-- Appended one batch of delivered files at a time from the temporary view `landed_invoice_rows` (all text,
+-- canonical column names of DATA_CONTRACT, plus file_key, record_number, source_format, folder_kommunekode,
+-- leverandoer_cvrs and the record's raw cells), so a file is parsed once, when it arrives.
+-- Stored narrow: what is constant per file (content hash, format) is in ingest.files, what is derived
+-- (year, UNSPSC segment) is computed by the views that read these rows (ingest.invoice_lines, staging).
 with landed as (
     select
         *,
-        normalise_kommunekode(kommunekode) as row_kommunekode,
+        -- the row's own kommunekode may be empty; when given it must name the delivery folder's municipality
+        case
+            when kommunekode is null or kommunekode = folder_kommunekode or kommunekode = ltrim(folder_kommunekode, '0')
+                then true
+            when trim(kommunekode) = '' then true
+            else coalesce(normalise_kommunekode(kommunekode) = folder_kommunekode, false)
+        end as kommunekode_agrees,
         normalise_document_type(dokumenttype) as document_type,
         nullif(trim(fakturanummer), '') as document_number,
         parse_date(fakturadato) as issue_date,
         parse_cvr(leverandoer_cvr) as supplier_cvr,
         parse_amount(beloeb) as amount,
-        upper(coalesce(nullif(trim(valuta), ''), 'DKK')) as currency
+        case when valuta is null or valuta = 'DKK' then 'DKK' else upper(coalesce(nullif(trim(valuta), ''), 'DKK')) end
+            as currency
     from landed_invoice_rows
 ),
 
@@ -19,15 +29,15 @@ checked as (
     select
         *,
         -- the reason text is built only for the rare rows that fail a test (a cheap test on every row first)
-        case when (nullif(trim(kommunekode), '') is null or row_kommunekode = folder_kommunekode)
+        case when kommunekode_agrees
             and document_number is not null and document_type is not null and issue_date is not null
             and supplier_cvr is not null and nullif(trim(linjenummer), '') is not null and amount is not null
             and currency = 'DKK'
         then null else nullif(concat_ws('; ',
-            case when nullif(trim(kommunekode), '') is not null and row_kommunekode is null
+            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is null
                 then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
-            case when row_kommunekode <> folder_kommunekode
-                then 'kommunekode ' || row_kommunekode || ' in the row disagrees with the delivery folder '
+            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is not null
+                then 'kommunekode ' || normalise_kommunekode(kommunekode) || ' in the row disagrees with the delivery folder '
                     || folder_kommunekode end,
             case when document_number is null then 'missing fakturanummer (the document number)' end,
             case when document_type is null
@@ -47,20 +57,15 @@ checked as (
 
 final as (
     select
-        file_id,
+        file_key,
         record_number,
-        source_format,
         folder_kommunekode as kommunekode,
         document_type,
         document_number,
         issue_date,
-        cast(year(issue_date) as integer) as year,
         supplier_cvr,
-        case
-            when leverandoer_cvrs is not null and len(leverandoer_cvrs) > 0 then leverandoer_cvrs
-            when supplier_cvr is not null then [supplier_cvr]
-            else []
-        end as supplier_cvrs,
+        -- XML: every Danish CVR of the supplier party; CSV: null (the one supplier_cvr)
+        case when len(leverandoer_cvrs) > 0 then leverandoer_cvrs end as supplier_cvrs,
         nullif(trim(leverandoer_navn), '') as supplier_name,
         nullif(trim(ean), '') as buyer_gln,
         nullif(trim(ordrenummer), '') as order_number,
@@ -70,12 +75,15 @@ final as (
         trim(linjenummer) as line_id,
         varebeskrivelse as description,
         normalise_unspsc(unspsc) as unspsc,
-        left(normalise_unspsc(unspsc), 2) as unspsc_segment,
         normalise_art(art) as art,
         cast(case when document_type = 'credit_note' then -abs(amount) else amount end as decimal(18, 2)) as amount_kr,
-        currency,
         reject_reason,
-        case when reject_reason is not null then raw_record end as raw_record
+        -- the quarantined record as delivered (CSV: its cells joined by the file's delimiter; XML: none)
+        case when reject_reason is not null then case raw_delimiter
+            when ';' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ';')
+            when ',' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ',')
+            when chr(9) then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), chr(9))
+        end end as raw_record
     from checked
 )
 

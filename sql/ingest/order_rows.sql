@@ -1,9 +1,15 @@
--- ingest.order_lines: one row per delivered order line (CSV row or XML order line), typed and normalised,
--- with `reject_reason` in words (null when usable). Appended one file at a time from `landed_order_rows`.
+-- ingest.order_rows: one row per delivered order line (CSV row or XML order line), typed and normalised,
+-- with `reject_reason` in words (null when usable). Appended one batch of files at a time from
+-- `landed_order_rows`; stored narrow like ingest.invoice_rows (sql/ingest/invoice_rows.sql).
 with landed as (
     select
         *,
-        normalise_kommunekode(kommunekode) as row_kommunekode,
+        case
+            when kommunekode is null or kommunekode = folder_kommunekode or kommunekode = ltrim(folder_kommunekode, '0')
+                then true
+            when trim(kommunekode) = '' then true
+            else coalesce(normalise_kommunekode(kommunekode) = folder_kommunekode, false)
+        end as kommunekode_agrees,
         nullif(trim(ordrenummer), '') as order_number,
         normalise_order_number(ordrenummer) as order_number_norm,
         parse_date(ordredato) as order_date,
@@ -17,15 +23,15 @@ checked as (
     select
         *,
         -- the reason text is built only for the rare rows that fail a test (a cheap test on every row first)
-        case when (nullif(trim(kommunekode), '') is null or row_kommunekode = folder_kommunekode)
+        case when kommunekode_agrees
             and order_number_norm is not null and nullif(trim(ordrelinje), '') is not null
             and order_date is not null and amount is not null and order_type is not null
             and (supplier_cvr is not null or (source_format = 'xml' and nullif(trim(leverandoer_cvr), '') is null))
         then null else nullif(concat_ws('; ',
-            case when nullif(trim(kommunekode), '') is not null and row_kommunekode is null
+            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is null
                 then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
-            case when row_kommunekode <> folder_kommunekode
-                then 'kommunekode ' || row_kommunekode || ' in the row disagrees with the delivery folder '
+            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is not null
+                then 'kommunekode ' || normalise_kommunekode(kommunekode) || ' in the row disagrees with the delivery folder '
                     || folder_kommunekode end,
             case when order_number_norm is null
                 then 'ordrenummer ''' || coalesce(trim(ordrenummer), '') || ''' is not an order number' end,
@@ -46,21 +52,16 @@ checked as (
 
 final as (
     select
-        file_id,
+        file_key,
         record_number,
-        source_format,
         folder_kommunekode as kommunekode,
         order_number,
         order_number_norm,
         trim(ordrelinje) as order_line_id,
         order_date,
-        cast(year(order_date) as integer) as year,
         supplier_cvr,
-        case
-            when leverandoer_cvrs is not null then leverandoer_cvrs
-            when supplier_cvr is not null then [supplier_cvr]
-            else []
-        end as supplier_cvrs,
+        -- XML: every Danish CVR of the seller party (an empty list when none); CSV: null (the one supplier_cvr)
+        leverandoer_cvrs as supplier_cvrs,
         nullif(trim(leverandoer_navn), '') as supplier_name,
         nullif(trim(varenummer), '') as item_number,
         varebeskrivelse as description,
@@ -70,7 +71,12 @@ final as (
         order_type,
         nullif(trim(aftalenummer), '') as agreement_number,
         reject_reason,
-        case when reject_reason is not null then raw_record end as raw_record
+        -- the quarantined record as delivered (CSV: its cells joined by the file's delimiter; XML: none)
+        case when reject_reason is not null then case raw_delimiter
+            when ';' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ';')
+            when ',' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ',')
+            when chr(9) then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), chr(9))
+        end end as raw_record
     from checked
 )
 
