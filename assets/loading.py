@@ -60,7 +60,14 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
         # The ingest tables are a cache of DIR/raw: an older shape is dropped and everything is read again.
         for view in LINES_VIEW.values():
             con.execute(f"drop view if exists ingest.{view}")
-        for table in ("deliveries", "files", "rejected_records", "file_checks", *LINES_VIEW.values(), *TARGET_TABLE.values()):
+        for table in (
+            "deliveries",
+            "files",
+            "rejected_records",
+            "file_checks",
+            *LINES_VIEW.values(),
+            *TARGET_TABLE.values(),
+        ):
             con.execute(f"drop table if exists ingest.{table}")
     con.execute("create table if not exists ingest.schema_version (version integer)")
     con.execute("delete from ingest.schema_version")
@@ -86,7 +93,9 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
             details varchar, evaluated_at timestamp)
     """)
     for kind, table in TARGET_TABLE.items():
-        con.execute(f"create table if not exists ingest.{table} as {_parse_query(kind, _empty_landed_rows(kind))} limit 0")
+        con.execute(
+            f"create table if not exists ingest.{table} as {_parse_query(kind, _empty_landed_rows(kind))} limit 0"
+        )
         date = "issue_date" if kind == "invoices" else "order_date"
         con.execute(f"""
             create or replace view ingest.{LINES_VIEW[kind]} as
@@ -297,7 +306,9 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
         try:
             dialect = csv_files.sniff(data_dir.raw / source_file, kind)
         except csv_files.CsvFileError as error:
-            register_file(con, file_id, file_key, kind, "csv", source_file, kommunekode, "rejected", str(error))
+            register_file(
+                con, file_id, file_key, kind, "csv", source_file, kommunekode, "rejected", str(error)
+            )
             counts["rejected_files"] += 1
             continue
         readable.append(CsvFile(file_id, file_key, kind, source_file, kommunekode, dialect))

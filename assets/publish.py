@@ -11,7 +11,9 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 from assets.checks import CHECKS_KEY, publishable_marts, withheld_years
 from assets.sql_assets import SQL_LAYERS
 from pipelines import publication
+from pipelines.automation import REPORT_YEARS
 from pipelines.resources import Warehouse
+from pipelines.settings import DataDir
 from pipelines.warehouse import sql_files, sql_table_name
 
 MART_KEYS = [AssetKey(list(sql_table_name(p))) for p in sql_files(SQL_LAYERS) if p.parent.name == "marts"]
@@ -87,13 +89,99 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
     publication.publish(paths, new)
     index = paths.reports / "index.html"
     context.log.info(f"report: {index}")
+    per_year = pages_per_year(new / "reports", pages)
+    links = {"index": MetadataValue.path(str(index))}
+    if per_year:
+        links["latest_national_page"] = MetadataValue.path(str(paths.reports / max(per_year) / "index.html"))
     return MaterializeResult(
         metadata={
             "pages": len(pages),
-            "index": MetadataValue.path(str(index)),
+            **links,
+            "pages_per_year": MetadataValue.md(
+                "| year | pages |\n|---|---|\n" + "".join(f"| {y} | {n} |\n" for y, n in per_year.items())
+            ),
             "withheld_years": MetadataValue.json({str(y): r for y, r in withheld.items()}),
+            "publication": run_id,
         }
     )
+
+
+@asset(
+    key=AssetKey(["reports", "year_report"]),
+    group_name="reports",
+    deps=[site],
+    partitions_def=REPORT_YEARS,
+    kinds={"html"},
+    description=(
+        "One year's reports (DIR/reports/<year>/: the national page and every municipality's page) re-rendered "
+        "from the published marts and published atomically with every other page kept as it is: the yearly "
+        "publication and backfills of a year (job publish_year)"
+    ),
+)
+def year_report(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    paths = warehouse.paths
+    year = int(context.partition_key)
+    run_id = context.run.run_id
+    if publication.current_publication(paths) is None:
+        raise Failure(f"nothing is published in {paths.root} yet: run refresh_warehouse first")
+    new = publication.publication_dir(paths, run_id)
+    shutil.rmtree(new, ignore_errors=True)  # a re-executed step starts clean
+    try:
+        pages, stamp = render_year(paths, new, year, run_id)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)  # nothing of a year that is not published stays behind
+        raise
+    publication.publish(paths, new)
+    national = paths.reports / str(year) / "index.html"
+    context.log.info(f"report {year}: {national}")
+    return MaterializeResult(
+        metadata={
+            "national_page": MetadataValue.path(str(national)),
+            "index": MetadataValue.path(str(paths.reports / "index.html")),
+            "pages": len(pages),
+            "municipality_pages": sum(p.name != "index.html" for p in pages),
+            "input_fingerprint": stamp["input_fingerprint"],
+            "publication": run_id,
+        }
+    )
+
+
+def render_year(paths: DataDir, new: Path, year: int, run_id: str) -> tuple[list[Path], dict[str, str]]:
+    """Publication `new` = the current one with the pages of `year` rendered again from its marts."""
+    from reports.render import render_site
+
+    marts = new / "marts"
+    publication.copy_current_marts(paths, marts)  # the marts stay as published, manifest.json included
+    withheld = withheld_years(marts / "checks.parquet")
+    for key in (None, year):
+        if key in withheld:
+            raise Failure(f"{year} not published: {withheld[key]} (see DIR/marts/checks.parquet)")
+    source = publishable_marts(marts, new / "public", {y for y in withheld if y is not None})
+    strip_personal_data(source)
+    # The year's pages are stamped by this run (same input fingerprint as the marts, this code and run).
+    stamp = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
+    stamp |= {
+        "code_version": publication.code_version(),
+        "run_id": run_id,
+        "generated_at": publication.utc_timestamp(),
+    }
+    try:
+        pages = render_site(source, new / "reports", stamp, only_years=[year])
+    except ValueError as error:  # the year has no figures in the published marts
+        raise Failure(f"{year} not published: {error}") from None
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+    publication.copy_current_reports(paths, new / "reports", leave_out={str(year)})
+    return pages, stamp
+
+
+def pages_per_year(reports: Path, pages: list[Path]) -> dict[str, int]:
+    """HTML pages per year folder (the national page and the municipalities' pages), oldest year first."""
+    counts: dict[str, int] = {}
+    for page in pages:
+        if page.parent.parent == reports and page.parent.name.isdigit():
+            counts[page.parent.name] = counts.get(page.parent.name, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 # A value quoted inside a reason: "fakturadato 'Jens Hansen' is not a date".

@@ -58,7 +58,9 @@ def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple
     if not refusals:
         return registrations, 0
     adjusted = [
-        (file_id, key, kind, source, kommune, "rejected", refusals[file_id], 0) if file_id in refusals else row
+        (file_id, key, kind, source, kommune, "rejected", refusals[file_id], 0)
+        if file_id in refusals
+        else row
         for row in registrations
         for file_id, key, kind, source, kommune, *_ in [row]
     ]
@@ -76,7 +78,9 @@ def load_xml_files(
     for start in range(0, len(batch), BATCH_DOCUMENTS):
         chunk = batch[start : start + BATCH_DOCUMENTS]
         log(f"XML documents {start + 1}-{start + len(chunk)} of {len(batch)}")
-        by_path = {data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in chunk}
+        by_path = {
+            data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in chunk
+        }
         rows: dict[str, list[dict]] = {"invoices": [], "orders": []}
         registrations = []
         for path, digest, result in parse_files(list(by_path), processes=2):
@@ -99,7 +103,9 @@ def load_xml_files(
                     row["file_key"] = key
                     row["folder_kommunekode"] = kommune
                 rows[kind].extend(document_rows)
-                registrations.append((file_id, key, kind, source, kommune, "loaded", None, len(document_rows)))
+                registrations.append(
+                    (file_id, key, kind, source, kommune, "loaded", None, len(document_rows))
+                )
                 loaded += 1
         con.execute("begin")
         try:

@@ -131,6 +131,40 @@ def inspect(
 
 
 @app.command()
+def export(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            metavar="TARGET",
+            help="A folder or an fsspec URL: /srv/marts, file:///srv/marts, s3://bucket/prefix (needs s3fs).",
+        ),
+    ],
+    data_dir: DataDirOption = None,
+    public: Annotated[
+        bool, typer.Option(help="Only what the reports publish: no withheld years, no raw records.")
+    ] = False,
+) -> None:
+    """Copy the published marts to TARGET as Parquet, Hive-partitioned by year (docs/scaling.md)."""
+    from pipelines.export import ExportError, export_published, published_marts_dir
+
+    # Reads the current publication only: no run lock, the warehouse is not opened.
+    paths = DataDir.resolve(data_dir)
+    try:
+        exported = export_published(published_marts_dir(paths), to, public=public)
+    except ExportError as error:
+        fail(str(error))
+        return
+    years = sorted({year for mart in exported for year in mart.years})
+    by_year = sum(mart.partitioned for mart in exported)
+    span = f"{years[0]}-{years[-1]}" if years else "no years"
+    typer.echo(
+        f"Exported {len(exported)} marts ({by_year} by year, {span}; "
+        f"{sum(mart.rows for mart in exported):,} rows) to {to}"
+    )
+
+
+@app.command()
 def bench(
     scale: Annotated[
         float, typer.Option(help="Size of the generated data set (1.0 = one national year).")

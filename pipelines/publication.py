@@ -4,6 +4,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,12 +43,16 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return digest.hexdigest()
 
 
+def utc_timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def manifest(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
     return {
         "input_fingerprint": input_fingerprint(con),
         "code_version": code_version(),
         "run_id": run_id,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": utc_timestamp(),
     }
 
 
@@ -158,6 +163,34 @@ def copy_current_marts(data_dir: DataDir, target: Path) -> None:
     for path in _published_files(data_dir.marts):
         if path.exists():
             shutil.copyfile(path, target / path.name)
+
+
+def copy_current_reports(data_dir: DataDir, target: Path, leave_out: Collection[str] = ()) -> None:
+    """The current publication's reports in `target`, except the top-level entries named in `leave_out`.
+
+    Files are hard-linked where the file system allows: a published file is never written again (every run
+    renders into a fresh folder), so two publications may share it, and a year re-published at national scale
+    does not copy the pages of every other year.
+    """
+    current = current_publication(data_dir)
+    if current is None or not (current / "reports").is_dir():
+        raise FileNotFoundError(f"nothing is published in {data_dir.root} yet: run refresh_warehouse first")
+
+    def link_or_copy(source: str, destination: str) -> None:
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+
+    shutil.copytree(
+        current / "reports",
+        target,
+        ignore=lambda folder, names: [
+            n for n in names if Path(folder) == current / "reports" and n in leave_out
+        ],
+        copy_function=link_or_copy,
+        dirs_exist_ok=True,
+    )
 
 
 def clean_leftovers(data_dir: DataDir) -> list[Path]:

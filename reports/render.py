@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1216,11 +1216,18 @@ def _copy_static(out_dir: Path) -> None:
 
 
 def render_site(
-    marts_dir: Path, out_dir: Path, manifest: dict, config: ReportConfig | None = None
+    marts_dir: Path,
+    out_dir: Path,
+    manifest: dict,
+    config: ReportConfig | None = None,
+    only_years: Collection[int] | None = None,
 ) -> list[Path]:
     """Render the index, the national page of every year, every municipality's page and the downloads.
 
-    Returns the paths of the HTML pages written.
+    ``only_years`` re-renders the pages of those years alone (``<year>/``: the national page, the municipal
+    pages, their chart data) into a site that has everything else already: the index, the method page, the
+    assets and the site-wide downloads are not written. Each page is the same as in a full render (the
+    navigation still lists every year). Returns the paths of the HTML pages written.
     """
     config = config or ReportConfig()
     stamp = _check_manifest(manifest)
@@ -1228,12 +1235,22 @@ def render_site(
     out_dir = Path(out_dir)
     site = _Site(marts, stamp, config, out_dir)
     env = make_environment()
-    _copy_static(out_dir)
-    (out_dir / "data").mkdir(parents=True, exist_ok=True)
-    downloads = _publish_marts(marts, out_dir / "data", config.write_xlsx)
+    years, downloads = site.years, []
+    if only_years is not None:
+        missing = sorted(set(only_years) - set(site.years))
+        if missing:
+            raise ValueError(
+                f"no figures for {', '.join(map(str, missing))} in kpi_national "
+                f"(years with figures: {', '.join(map(str, site.years)) or 'none'})"
+            )
+        years = [y for y in site.years if y in only_years]
+    else:
+        _copy_static(out_dir)
+        (out_dir / "data").mkdir(parents=True, exist_ok=True)
+        downloads = _publish_marts(marts, out_dir / "data", config.write_xlsx)
 
     pages: list[Page] = []
-    for year in site.years:
+    for year in years:
         pages.append(site.national_page(year))
         pages.extend(site.municipal_page(year, row) for row in site.municipal.get(year, []))
 
@@ -1243,7 +1260,7 @@ def render_site(
         "suppression_note": SUPPRESSION_NOTE.format(n=config.min_suppliers),
     }
     written: list[Path] = []
-    for year in site.years:
+    for year in years:
         (out_dir / str(year) / "data").mkdir(parents=True, exist_ok=True)
     for page in pages:
         _write_chart_data(page, page.path.parent / "data", config.write_xlsx, common["suppression_note"])
@@ -1255,6 +1272,8 @@ def render_site(
         )
         page.path.write_text(html, encoding="utf-8")
         written.append(page.path)
+    if only_years is not None:
+        return written
 
     index = out_dir / "index.html"
     index.write_text(

@@ -1,15 +1,25 @@
 """The raw-folder sensor and the schedules, evaluated with Dagster's build contexts on temporary folders."""
 
 import os
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from dagster import DagsterInstance, RunRequest, SkipReason, build_schedule_context, build_sensor_context
+from dagster import (
+    DagsterInstance,
+    DefaultScheduleStatus,
+    RunRequest,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+)
 
+from pipelines.automation import REPORT_YEARS
 from pipelines.definitions import build_definitions
 from pipelines.resources import Warehouse
 
 
 def evaluate(defs, warehouse, cursor, instance):
-    sensor = defs.get_sensor_def("raw_folder_sensor")
+    sensor = defs.resolve_sensor_def("raw_folder_sensor")
     context = build_sensor_context(cursor=cursor, instance=instance, resources={"warehouse": warehouse})
     result = sensor(context)
     return result, context.cursor
@@ -44,9 +54,38 @@ def test_sensor_starts_a_run_when_raw_changes(tmp_path):
 
 def test_monthly_schedule_requests_the_refresh_job(tmp_path):
     defs = build_definitions(str(tmp_path / "data"))
-    schedule = defs.get_schedule_def("monthly_refresh")
+    schedule = defs.resolve_schedule_def("monthly_refresh")
     assert schedule.cron_schedule == "0 6 2 * *"
     assert schedule.job_name == "refresh_warehouse"
     with DagsterInstance.ephemeral() as instance:
         requests = schedule.evaluate_tick(build_schedule_context(instance=instance)).run_requests
     assert requests is not None and len(requests) == 1
+
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def yearly_request(defs, when: datetime):
+    schedule = defs.resolve_schedule_def("yearly_publication")
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(
+            instance=instance, scheduled_execution_time=when, repository_def=defs.get_repository_def()
+        )
+        requests = schedule.evaluate_tick(context).run_requests
+    assert requests is not None and len(requests) == 1
+    return requests[0]
+
+
+def test_yearly_schedule_publishes_the_year_that_ended(tmp_path):
+    defs = build_definitions(str(tmp_path / "data"))
+    schedule = defs.resolve_schedule_def("yearly_publication")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 3 3 *", "Europe/Copenhagen")
+    assert schedule.job_name == "publish_year"
+    assert schedule.default_status == DefaultScheduleStatus.STOPPED
+    request = yearly_request(defs, datetime(2026, 3, 3, 6, 0, tzinfo=COPENHAGEN))
+    assert request.partition_key == "2025"
+    assert request.tags["ehandel/trigger"] == "yearly_publication"
+    # The year is Copenhagen's: 23:30 UTC on New Year's Eve is already the new year in Denmark.
+    assert yearly_request(defs, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)).partition_key == "2025"
+    # The key is one of the job's report years (a calendar-year partition per year since 2017).
+    assert request.partition_key in REPORT_YEARS.get_partition_keys()

@@ -312,28 +312,28 @@ def test_publication_withholds_the_year_of_a_failed_error_check(warehouse, tmp_p
 
 FILE_BREAKS = {
     "file_dates_plausible": (
-        "update ingest.invoice_lines set issue_date = date '1999-12-31'",
+        "update ingest.invoice_rows set issue_date = date '1999-12-31'",
         "ERROR",
         "1999-12-31",
     ),
     "file_amounts_plausible": (
-        "update ingest.invoice_lines set amount_kr = -1500000000",
+        "update ingest.invoice_rows set amount_kr = -1500000000",
         "ERROR",
         "-1500000000",
     ),
-    "file_cvr_format": ("update ingest.invoice_lines set supplier_cvr = '1234567'", "ERROR", "1234567"),
-    "file_kommunekode_format": ("update ingest.invoice_lines set kommunekode = '9999'", "ERROR", "9999"),
-    "file_document_types": ("update ingest.invoice_lines set document_type = 'receipt'", "ERROR", "receipt"),
+    "file_cvr_format": ("update ingest.invoice_rows set supplier_cvr = '1234567'", "ERROR", "1234567"),
+    "file_kommunekode_format": ("update ingest.invoice_rows set kommunekode = '9999'", "ERROR", "9999"),
+    "file_document_types": ("update ingest.invoice_rows set document_type = 'receipt'", "ERROR", "receipt"),
     "file_required_values": (
-        "update ingest.invoice_lines set line_id = null where record_number = 1",
+        "update ingest.invoice_rows set line_id = null where record_number = 1",
         "ERROR",
         "1",
     ),
     "file_dates_in_main_years": (  # 150 lines of 2021 and one stray line of 2019 (under 1% of the file)
-        "insert into ingest.invoice_lines select l.* from ingest.invoice_lines l, range(150) "
-        "where record_number = 1 and file_id = $file_id;"
-        "insert into ingest.invoice_lines select * replace (date '2019-06-01' as issue_date, 2019 as year) "
-        "from ingest.invoice_lines where record_number = 1 and file_id = $file_id limit 1",
+        "insert into ingest.invoice_rows select l.* from ingest.invoice_rows l, range(150) "
+        "where record_number = 1 and file_key = $file_key;"
+        "insert into ingest.invoice_rows select * replace (date '2019-06-01' as issue_date) "
+        "from ingest.invoice_rows where record_number = 1 and file_key = $file_key limit 1",
         "WARN",
         "2019",
     ),
@@ -352,15 +352,15 @@ def test_file_check_fails_when_broken(warehouse, check_name):
         ).fetchone()[0]
         clean = validate_files(con, "invoices", [file_id, other], today=date(2026, 1, 1))
         assert all(e["passed"] for v in clean.values() for e in v.evaluations)
-        if "$file_id" in statement:
+        (file_key,) = con.execute(
+            "select file_key from ingest.files where file_id = ?", [file_id]
+        ).fetchall()[0]
+        if "$file_key" in statement:
             for part in statement.split(";"):
-                con.execute(part, {"file_id": file_id})
+                con.execute(part, {"file_key": file_key})
         else:
             con.execute(
-                statement + " where file_id = ?"
-                if "where" not in statement
-                else statement + " and file_id = ?",
-                [file_id],
+                statement + (" and" if "where" in statement else " where") + " file_key = ?", [file_key]
             )
         verdicts = validate_files(con, "invoices", [file_id, other], today=date(2026, 1, 1))
         (evaluation,) = [e for e in verdicts[file_id].evaluations if e["check_name"] == check_name]
@@ -382,7 +382,11 @@ def test_order_type_outside_the_set_is_an_error(warehouse):
         file_id = con.execute(
             "select file_id from ingest.deliveries where source_file = 'orders/0159/2021.csv'"
         ).fetchone()[0]
-        con.execute("update ingest.order_lines set order_type = 'telefon' where file_id = ?", [file_id])
+        con.execute(
+            "update ingest.order_rows set order_type = 'telefon' "
+            "where file_key = (select file_key from ingest.files where file_id = ?)",
+            [file_id],
+        )
         verdicts = validate_files(con, "orders", [file_id], today=date(2026, 1, 1))
     (evaluation,) = [e for e in verdicts[file_id].evaluations if e["check_name"] == "file_order_types"]
     assert (

@@ -310,5 +310,7 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
             "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
             [refused],
         )
-        con.execute("delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused])
+        con.execute(
+            "delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused]
+        )
     return refused
