@@ -40,6 +40,16 @@ create or replace macro parse_amount(raw) as
         else parse_amount_general(raw)
     end;
 
+-- Quantities (order lines): the same text rules as amounts, three decimals.
+create or replace macro parse_quantity(raw) as
+    case
+        when raw is null then null
+        when regexp_full_match(raw, '-?\d+') then try_cast(raw as decimal(18, 3))
+        when regexp_full_match(raw, '-?\d+,\d+') then try_cast(replace(raw, ',', '.') as decimal(18, 3))
+        when regexp_full_match(raw, '-?\d*\.(\d{1,2}|\d{4,})') then try_cast(raw as decimal(18, 3))
+        else try_cast(decimal_amount_text(signed_amount_text(clean_amount_text(raw))) as decimal(18, 3))
+    end;
+
 -- Dates: 2021-03-31 | 31-03-2021 | 31.03.2021 | 31/03/2021 | 20210331 | 2021-03-31T10:00:00.
 create or replace macro parse_date_general(raw) as
     cast(case

@@ -37,6 +37,44 @@ def test_amount_garbage_is_null(con, text):
     assert sql(con, "parse_amount(?)", text) is None
 
 
+# Text shaped like amounts and quantities, clean and not: digits, marks, signs, spaces, currency.
+AMOUNT_LIKE = st.one_of(
+    st.from_regex(r"-?[0-9]{0,7}([.,][0-9]{0,4}){0,3}-?", fullmatch=True),
+    st.text(alphabet="0123456789.,- +kr", max_size=14),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=AMOUNT_LIKE)
+def test_amount_fast_paths_agree_with_the_general_rule(con, text):
+    """parse_amount's fast paths only save time: every text reads as parse_amount_general reads it."""
+    assert sql(con, "parse_amount(?) is not distinct from parse_amount_general(?)", text, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=AMOUNT_LIKE)
+def test_quantity_follows_the_amount_text_rules(con, text):
+    general = "try_cast(decimal_amount_text(signed_amount_text(clean_amount_text(?))) as decimal(18, 3))"
+    assert sql(con, f"parse_quantity(?) is not distinct from {general}", text, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3", "3"),
+        ("2,5", "2.5"),
+        ("1.5", "1.5"),
+        ("1.234", "1234"),
+        ("1.2345", "1.235"),
+        ("3-", "-3"),
+        ("x", None),
+    ],
+)
+def test_quantity_styles(con, text, expected):
+    value = sql(con, "parse_quantity(?)", text)
+    assert value == (Decimal(expected) if expected is not None else None)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     cents=st.integers(min_value=-(10**12), max_value=10**12),
@@ -120,8 +158,9 @@ def test_order_number_case_and_spaces(con):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2.2", "2.2"), ("22", "2.2"), ("2.2.1", "2.2"), ("2,9", "2.9"), ("4.9", "4.9"), ("", None)],
-)
+    [("2.2", "2.2"), ("22", "2.2"), ("2.2.1", "2.2"), ("2,9", "2.9"), ("4.9", "4.9"), ("", None),
+     ("2.9.9", "2.9"), ("2.9,1", "2.9"), ("2.95", "2.95"), ("2.x", "2.x"), (" 2.2 ", "2.2")],
+)  # fmt: skip
 def test_art(con, text, expected):
     assert sql(con, "normalise_art(?)", text) == expected
 

@@ -66,7 +66,7 @@ final as (
         nullif(trim(varenummer), '') as item_number,
         varebeskrivelse as description,
         normalise_unspsc(unspsc) as unspsc,
-        try_cast(decimal_amount_text(clean_amount_text(antal)) as decimal(18, 3)) as quantity,
+        parse_quantity(antal) as quantity,
         amount as amount_kr,
         order_type,
         nullif(trim(aftalenummer), '') as agreement_number,
