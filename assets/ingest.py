@@ -30,6 +30,9 @@ INGEST_TABLES = {
     pool="duckdb",
 )
 def ingest_raw(context: AssetExecutionContext, warehouse: Warehouse):
+    from assets.quality import gx
+
+    gx.warm_up()  # the file and mart checks need GX later in the run
     paths = warehouse.paths
     with warehouse.connect() as con:
         scanned = loading.scan_deliveries(con, paths)

@@ -2,7 +2,9 @@
 
 Generates (once, cached under .bench/) a data set at the given scale, then in the same invocation:
 1. the reference: every CSV read by DuckDB with all its columns, every XML document parsed once by lxml;
-2. the pipeline, cold: `ehandel run` on a fresh warehouse (the raw files are shared, the outputs are not).
+2. the pipeline, cold: `ehandel run` on a fresh warehouse (the raw files are shared, the outputs are not);
+3. a new monthly extract: one municipality's last monthly invoice file is held back during 1 and 2, then
+   delivered, and `ehandel run` runs again on the warm warehouse (the monthly refresh of issue 7).
 Each step runs in its own process, so peak memory (max RSS) is measured per step by the kernel.
 Results are appended to BENCHMARKS.md with the machine and the date.
 """
@@ -100,28 +102,48 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
         (data / "raw" / ".complete").touch()
     for output in ("marts", "reports", "cache"):
         shutil.rmtree(data / output, ignore_errors=True)
-    files, gib = _raw_size(data / "raw")
-
-    scratch = data / "cache"
-    scratch.mkdir(parents=True, exist_ok=True)
-    print("reference: bare DuckDB read of every CSV, lxml parse of every XML ...")
-    ref_s, ref_rss, ref_out = _timed(
-        [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
-    )
-    print("pipeline: ehandel run, cold ...")
-    run_s, run_rss, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
+    monthly = _monthly_extract(data / "raw")
+    held_back = data / "held_back" / monthly.name
+    held_back.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(monthly, held_back)
+    try:
+        files, gib = _raw_size(data / "raw")
+        scratch = data / "cache"
+        scratch.mkdir(parents=True, exist_ok=True)
+        print("reference: bare DuckDB read of every CSV, lxml parse of every XML ...")
+        ref_s, ref_rss, ref_out = _timed(
+            [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
+        )
+        print("pipeline: ehandel run, cold ...")
+        run_s, run_rss, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
+    finally:
+        os.replace(held_back, monthly)
+    print(f"pipeline: ehandel run after a new monthly extract ({monthly.relative_to(data / 'raw')}) ...")
+    month_s, _, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
     line = (
         f"| {stamp} | {scale:g} | {years} | {files} files, {gib:.2f} GiB ({ref_out.strip()}) | {run_s:.1f} | {ref_s:.1f} "
-        f"| {run_s / ref_s:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {machine} |"
+        f"| {run_s / ref_s:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {month_s:.1f} ({month_s / run_s:.0%}) | {machine} |"
     )
     _append_result(line)
     return (
         f"pipeline {run_s:.1f} s (peak RSS {run_rss:.2f} GiB), bare read {ref_s:.1f} s (peak RSS {ref_rss:.2f} GiB), "
-        f"ratio {run_s / ref_s:.2f}; data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
+        f"ratio {run_s / ref_s:.2f}; a new monthly extract {month_s:.1f} s ({month_s / run_s:.0%} of the cold run); "
+        f"data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
     )
+
+
+def _monthly_extract(raw: Path) -> Path:
+    """The last monthly invoice file of the first municipality that delivers monthly (e.g. ..._2021-12.csv)."""
+    monthly = sorted(
+        p for p in (raw / "invoices").glob("*/*.csv") if p.stem[-3:-2] == "-" and p.stem[-2:].isdigit()
+    )
+    if not monthly:
+        raise RuntimeError(f"no monthly invoice extract in {raw / 'invoices'}")
+    first_folder = monthly[0].parent
+    return max(p for p in monthly if p.parent == first_folder)
 
 
 def _memory_gib() -> float:
@@ -136,7 +158,8 @@ def _memory_gib() -> float:
 def _append_result(line: str) -> None:
     header = (
         "| date | scale | years | input | pipeline s | bare read s | ratio | pipeline peak RSS GiB | "
-        "bare read peak RSS GiB | machine |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        "bare read peak RSS GiB | new monthly extract s (share of cold run) | machine |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     if not RESULTS.exists():
         RESULTS.write_text(

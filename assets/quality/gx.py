@@ -7,6 +7,7 @@ can make one published check.
 
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,8 +30,25 @@ class Outcome:
     error: str | None = None
 
 
-@cache
+_CONTEXT_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Import GX and make its context in a background thread, started when a run begins.
+
+    Importing GX costs ~3 s of Python that the first check would otherwise wait for; the run's first minutes
+    are DuckDB reading files with the GIL released, so the import mostly runs on time that is idle anyway.
+    The first check waits for the thread only if it has not finished."""
+    threading.Thread(target=_batch_definition, name="gx-warm-up", daemon=True).start()
+
+
 def _batch_definition():
+    with _CONTEXT_LOCK:
+        return _new_batch_definition()
+
+
+@cache
+def _new_batch_definition():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
