@@ -14,7 +14,11 @@ from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR, DataDir
 
 
 def code_version() -> str:
-    """The git commit of the code (with '-dirty' when it has local changes), else the package version."""
+    """The git commit of the code (with '-dirty' when it has local changes), else the package version.
+
+    $EHANDEL_CODE_VERSION wins: an image built without .git (deploy/Dockerfile) passes its commit in."""
+    if os.environ.get("EHANDEL_CODE_VERSION"):
+        return os.environ["EHANDEL_CODE_VERSION"]
     try:
         sha = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
