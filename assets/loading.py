@@ -58,17 +58,10 @@ def sql_literal(text: str) -> str:
 def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     if _schema_version(con) not in (None, INGEST_SCHEMA_VERSION):
         # The ingest tables are a cache of DIR/raw: an older shape is dropped and everything is read again.
-        for view in LINES_VIEW.values():
-            con.execute(f"drop view if exists ingest.{view}")
-        for table in (
-            "deliveries",
-            "files",
-            "rejected_records",
-            "file_checks",
-            *LINES_VIEW.values(),
-            *TARGET_TABLE.values(),
-        ):
-            con.execute(f"drop table if exists ingest.{table}")
+        for name, kind in con.execute(
+            "select table_name, table_type from information_schema.tables where table_schema = 'ingest'"
+        ).fetchall():
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} ingest.{name}")
     con.execute("create table if not exists ingest.schema_version (version integer)")
     con.execute("delete from ingest.schema_version")
     con.execute("insert into ingest.schema_version values (?)", [INGEST_SCHEMA_VERSION])

@@ -174,3 +174,17 @@ def test_a_truncated_xml_is_refused_whole_and_the_rest_loads(data):
     state, reason = status["ubl/0159/cut.xml"]
     assert state == "rejected" and "truncated" in reason
     assert {doc for doc, *_ in lines} == {"F1", "A00095678"}
+
+
+def test_a_warehouse_of_an_older_ingest_shape_is_read_again(data):
+    """The ingest tables are a cache of DIR/raw: a warehouse made by an older version reloads everything."""
+    deliver(
+        data, "invoices/0159/2021.csv", f"{HEADER}\n159;F1;Faktura;2021-03-01;12345678;1;100,00;2.2;PO1\n"
+    )
+    with connect(data.warehouse) as con:  # the shape before file keys: wide tables named *_lines
+        con.execute("create table ingest.invoice_lines (file_id varchar, record_number bigint)")
+        con.execute("create table ingest.files (file_id varchar primary key, kind varchar)")
+        con.execute("insert into ingest.files values ('stale', 'invoices')")
+    files, lines, _ = ingest(data)
+    assert [(f[0], f[1], f[3]) for f in files] == [("invoices/0159/2021.csv", "loaded", 1)]
+    assert [(line[0], line[2]) for line in lines] == [("F1", Decimal("100.00"))]
