@@ -34,13 +34,18 @@ def sql_asset(path: Path) -> AssetsDefinition:
     def _materialise(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         with warehouse.connect() as con:
             rows = materialise_sql(con, path)
-            preview = con.execute(f"select * from {layer}.{table} limit 5").fetch_df()
+            # a view has no preview: its first rows can cost its whole join (int_invoice_lines: the 11 M copies)
+            preview = (
+                con.execute(f"select * from {layer}.{table} limit 5").fetch_df() if rows is not None else None
+            )
         return MaterializeResult(
             metadata={
-                **({"rows": rows} if rows is not None else {}),
+                **({"rows": rows} if rows is not None else {"materialized": "view"}),
                 "sql": MetadataValue.path(str(path)),
-                "preview": MetadataValue.md(
-                    preview.to_markdown(index=False) if len(preview.columns) < 30 else ""
+                **(
+                    {"preview": MetadataValue.md(preview.to_markdown(index=False))}
+                    if preview is not None and len(preview.columns) < 30
+                    else {}
                 ),
             }
         )

@@ -75,6 +75,15 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     text = path.read_text(encoding="utf-8")
     kind = "view" if text.lstrip().startswith("-- materialized: view") else "table"
     query = text.strip().rstrip(";")
+    # a table that became a view (or a view that became a table) since the warehouse was last built
+    other = "table" if kind == "view" else "view"
+    existing = con.execute(
+        f"select count(*) from duckdb_{other}s() where database_name = current_database() and schema_name = ? "
+        f"and {other}_name = ? and not internal",
+        [schema, table],
+    ).fetchone()
+    if existing and existing[0]:
+        con.execute(f"drop {other} {schema}.{table}")
     con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
     if kind == "view":
         return None

@@ -1,17 +1,39 @@
 -- asset: intermediate.int_invoices
 -- severity: ERROR
 -- description: Hvert dokument tælles én gang: én række pr. faktura/kreditnota og pr. ordre (dokumentidentitet, metode afsnit 1).
--- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity).
-with invoice_ids as (
+-- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity). Only
+-- rows whose key hash occurs more than once can break either rule: they alone are grouped by the exact key.
+with invoices as materialized (
+    select
+        document_id,
+        kommunekode,
+        supplier_cvr,
+        document_type,
+        document_number,
+        issue_date,
+        year,
+        hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash
+    from intermediate.int_invoices
+),
+
+repeated_hashes as (
+    select key_hash from invoices group by key_hash having count(*) > 1
+),
+
+candidates as (
+    select * from invoices where key_hash in (select key_hash from repeated_hashes)
+),
+
+invoice_ids as (
     select 'int_invoices' as table_name, cast(document_id as varchar) as document_key, any_value(kommunekode) as kommunekode,
            any_value(year) as year, count(*) as rows
-    from intermediate.int_invoices group by document_id having count(*) > 1
+    from candidates group by document_id having count(*) > 1
 ),
 
 invoice_identities as (
     select 'int_invoices', concat_ws('|', kommunekode, supplier_cvr, document_type, document_number, issue_date),
            any_value(kommunekode), any_value(year), count(*)
-    from intermediate.int_invoices
+    from candidates
     group by kommunekode, supplier_cvr, document_type, document_number, issue_date having count(*) > 1
 ),
 

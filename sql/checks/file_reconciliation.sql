@@ -21,3 +21,4 @@ final as (
 )
 
 select * from final
+order by source_file

@@ -1,11 +1,12 @@
 -- asset: marts.mart_kpi_municipality
 -- severity: ERROR
 -- description: Varekøbet bevares fra de de-duplikerede fakturalinjer til kommunetallene: summen af varelinjernes beløb er lig forbruget pr. kommune og år.
--- One row per (year, kommunekode) where the de-duplicated goods lines and the mart disagree.
+-- One row per (year, kommunekode) where the de-duplicated goods lines and the mart disagree. The goods lines
+-- are summed per category (int_category_cells: a pass over the lines separate from the document totals that
+-- the mart is counted from).
 with lines as (
-    select year, kommunekode, sum(amount_kr) as lines_goods_spend_kr
-    from intermediate.int_invoice_lines
-    where scope_class = 'goods'
+    select year, kommunekode, sum(goods_spend_kr) as lines_goods_spend_kr
+    from intermediate.int_category_cells
     group by year, kommunekode
 ),
 

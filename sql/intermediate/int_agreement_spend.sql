@@ -29,9 +29,21 @@ agreement_categories as (
     group by aftalenummer, category
 ),
 
+-- the goods spend per document in a category some agreement covers, with the document's date and CVRs
 document_categories as (
-    select document_id, year, kommunekode, issue_date, category, supplier_cvrs, goods_spend_kr
-    from intermediate.int_invoice_categories
+    select
+        categories.document_id,
+        documents.year,
+        documents.kommunekode,
+        documents.issue_date,
+        categories.category,
+        documents.supplier_cvrs,
+        categories.goods_spend_kr
+    from intermediate.int_invoice_categories as categories
+    inner join intermediate.int_invoice_document_copies as documents
+        on categories.document_id = documents.document_id
+        and documents.is_winning_copy
+    where categories.category in (select category from agreement_categories)
 ),
 
 in_period as (

@@ -3,80 +3,42 @@
 -- every file reconcile: rows read = rows accepted + rows quarantined + duplicates.
 -- Two reasons: the record belongs to a copy of a document that another copy replaces (superseded_copy),
 -- or it repeats a line_id already kept from the same file (repeated_line).
-with invoice_copies as (
-    select * from intermediate.int_invoice_document_copies
-),
-
-order_copies as (
+with order_copies as (
     select * from intermediate.int_order_document_copies
 ),
 
+-- the lines of the copies that need the per-line rule (int_invoice_special_lines): every line of a copy that
+-- another copy replaces, and every record after the first of a line_id repeated in the winning copy
 superseded_invoice_lines as (
     select
         'invoice' as extract_kind,
-        invoice_lines.file_id,
-        invoice_lines.record_number,
-        invoice_lines.source_file,
-        invoice_lines.kommunekode,
-        invoice_lines.document_number,
-        invoice_lines.line_id,
+        file_id,
+        record_number,
+        source_file,
+        kommunekode,
+        document_number,
+        line_id,
         'superseded_copy' as reason,
-        invoice_copies.winning_file_id as kept_file_id,
-        invoice_copies.winning_source_file as kept_source_file
-    from staging.stg_invoice_lines as invoice_lines
-    inner join invoice_copies
-        on invoice_lines.file_id = invoice_copies.file_id
-        and invoice_lines.kommunekode = invoice_copies.kommunekode
-        and invoice_lines.supplier_cvr is not distinct from invoice_copies.supplier_cvr
-        and invoice_lines.document_type = invoice_copies.document_type
-        and invoice_lines.document_number = invoice_copies.document_number
-        and invoice_lines.issue_date = invoice_copies.issue_date
-    where not invoice_copies.is_winning_copy
-),
-
--- the kept first record of every line_id repeated in a winning copy, with its document's key (materialized:
--- a few rows, joined to the staged lines only once they are known)
-repeated_invoice_line_keys as materialized (
-    select
-        kept_lines.file_id,
-        kept_lines.record_number,
-        kept_lines.line_id,
-        invoice_copies.source_file,
-        invoice_copies.kommunekode,
-        invoice_copies.supplier_cvr,
-        invoice_copies.document_type,
-        invoice_copies.document_number,
-        invoice_copies.issue_date
-    from intermediate.int_invoice_lines as kept_lines
-    inner join invoice_copies
-        on kept_lines.document_id = invoice_copies.document_id
-        and invoice_copies.is_winning_copy
-    where kept_lines.line_copies > 1
+        winning_file_id as kept_file_id,
+        winning_source_file as kept_source_file
+    from intermediate.int_invoice_special_lines
+    where not is_winning_copy
 ),
 
 repeated_invoice_lines as (
     select
         'invoice' as extract_kind,
-        invoice_lines.file_id,
-        invoice_lines.record_number,
-        invoice_lines.source_file,
-        invoice_lines.kommunekode,
-        invoice_lines.document_number,
-        invoice_lines.line_id,
+        file_id,
+        record_number,
+        source_file,
+        kommunekode,
+        document_number,
+        line_id,
         'repeated_line' as reason,
-        kept.file_id as kept_file_id,
-        kept.source_file as kept_source_file
-    from staging.stg_invoice_lines as invoice_lines
-    inner join repeated_invoice_line_keys as kept
-        on invoice_lines.file_id = kept.file_id
-        and invoice_lines.kommunekode = kept.kommunekode
-        and invoice_lines.supplier_cvr is not distinct from kept.supplier_cvr
-        and invoice_lines.document_type = kept.document_type
-        and invoice_lines.document_number = kept.document_number
-        and invoice_lines.issue_date = kept.issue_date
-        and coalesce(invoice_lines.line_id, '#' || invoice_lines.record_number)
-            = coalesce(kept.line_id, '#' || kept.record_number)
-    where invoice_lines.record_number <> kept.record_number
+        file_id as kept_file_id,
+        source_file as kept_source_file
+    from intermediate.int_invoice_special_lines
+    where is_winning_copy and not is_kept
 ),
 
 superseded_order_lines as (

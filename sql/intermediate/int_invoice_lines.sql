@@ -1,12 +1,13 @@
+-- materialized: view
 -- Grain: one row per line of a de-duplicated invoice or credit-note document: (document_id, line_id).
 -- Implements METHODS 1 (only the winning copy's lines survive; the same line_id twice in that copy counts
 -- once, the first record wins), METHODS 2 (scope class: goods / not_goods / unclassified) and METHODS 3
 -- (purchase category). Amounts are as staged: DECIMAL(18,2), credit-note lines already negative.
 -- line_copies > 1 marks a line delivered more than once in the winning file (see int_duplicate_lines).
--- The document's own attributes (type, number, date, CVR list, order number) are in int_invoice_documents:
--- this table keeps the line level narrow, since writing text columns per line is what costs. A copy whose
--- line_ids are provably distinct (int_invoice_document_copies.line_ids_distinct) keeps every line without
--- the per-line window; only the other copies go through it.
+-- The document's own attributes (type, number, date, CVR list, order number) are in int_invoice_documents.
+-- A view, for reading single lines: no later table reads it (they work from the one pass over the lines in
+-- int_invoice_document_copies and int_invoice_category_totals). A copy whose line_ids are provably distinct
+-- (int_invoice_document_copies.line_ids_distinct) keeps every line without the per-line window.
 with invoice_lines as (
     select
         file_id,

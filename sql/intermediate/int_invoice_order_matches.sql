@@ -6,18 +6,18 @@
 -- * the CVR rule is a join of (kommunekode, order_number_norm, cvr) pairs: the short CVR lists are unnested
 --   on both sides, so the join never multiplies lists against each other;
 -- * when several orders match, the document is matched to the one whose total is closest to the document's
---   total (ties: the later order date, then the lower order_id); fritekst and fakturamatch are those of
---   that order;
+--   total (ties: the later order date, then the order key: kommunekode, supplier CVR with no CVR first,
+--   order number, order date); fritekst and fakturamatch are those of that order;
 -- * fakturamatch: |document total - order total| <= max(1.00 kr., 1% of |order total|), boundary included,
 --   both totals over all lines (goods or not).
 with documents as (
-    select document_id, kommunekode, order_number_norm, supplier_cvrs, total_kr
+    select document_id, kommunekode, document_type, document_number, order_number_norm, supplier_cvrs, total_kr
     from intermediate.int_invoice_documents
     where order_number_norm is not null
 ),
 
 orders as (
-    select order_id, kommunekode, order_number_norm, supplier_cvrs, order_date, total_kr, is_fritekst
+    select order_id, kommunekode, supplier_cvr, order_number_norm, supplier_cvrs, order_date, total_kr, is_fritekst
     from intermediate.int_orders
 ),
 
@@ -64,10 +64,17 @@ scored as (
     select
         candidates.document_id,
         candidates.order_id,
+        documents.document_type,
+        documents.document_number,
+        documents.kommunekode as document_kommunekode,
+        documents.supplier_cvrs as document_supplier_cvrs,
         documents.total_kr as document_total_kr,
         orders.total_kr as order_total_kr,
         abs(documents.total_kr - orders.total_kr) as difference_kr,
         orders.order_date,
+        orders.kommunekode,
+        orders.supplier_cvr,
+        orders.order_number_norm,
         orders.is_fritekst
     from candidates
     inner join documents on candidates.document_id = documents.document_id
@@ -81,7 +88,13 @@ chosen as (
     from scored
     qualify row_number() over (
         partition by document_id
-        order by difference_kr, order_date desc, order_id
+        order by
+            difference_kr,
+            order_date desc,
+            kommunekode,
+            supplier_cvr nulls first,
+            order_number_norm,
+            order_date
     ) = 1
 ),
 
@@ -94,7 +107,12 @@ final as (
         order_total_kr,
         cast(difference_kr as decimal(18, 2)) as difference_kr,
         is_fritekst,
-        difference_kr <= greatest(1.00, abs(order_total_kr) * 0.01) as is_fakturamatch
+        difference_kr <= greatest(1.00, abs(order_total_kr) * 0.01) as is_fakturamatch,
+        -- the matched document's identity, for the credit notes that credit it (int_invoice_credit_matches)
+        document_kommunekode as kommunekode,
+        document_type,
+        document_number,
+        document_supplier_cvrs as supplier_cvrs
     from chosen
 )
 

@@ -1,8 +1,10 @@
+-- materialized: view
 -- Grain: one row per de-duplicated invoice or credit-note document (document_id), with everything the marts
 -- count: purchase (METHODS 4), e-handel (METHODS 5, credit notes through their own order number or the
 -- invoice they credit), fritekst, fakturamatch (METHODS 7, invoices only) and the supplier's DB07
 -- hovedgruppe (METHODS 6; a CVR missing from the register, or a branchekode whose first two digits are not
 -- a DB07 hovedgruppe, is industry '00' "Ukendt branche").
+-- A view over the documents and their matches: the marts count from int_invoice_cells, made from it once.
 with documents as (
     select * from intermediate.int_invoice_documents
 ),
@@ -11,27 +13,9 @@ matches as (
     select * from intermediate.int_invoice_order_matches
 ),
 
-credit_notes as (
-    select document_id, kommunekode, credited_document_number, supplier_cvrs
-    from documents
-    where document_type = 'credit_note' and credited_document_number is not null
-),
-
-ehandel_invoices as (
-    select documents.document_id, documents.kommunekode, documents.document_number, documents.supplier_cvrs
-    from documents
-    inner join matches on documents.document_id = matches.document_id
-    where documents.document_type = 'invoice'
-),
-
 -- METHODS 5: a credit note crediting an e-handel invoice of the same municipality and supplier is e-handel
 credited_ehandel as (
-    select distinct credit_notes.document_id
-    from credit_notes
-    inner join ehandel_invoices
-        on credit_notes.kommunekode = ehandel_invoices.kommunekode
-        and credit_notes.credited_document_number = ehandel_invoices.document_number
-    where list_has_any(credit_notes.supplier_cvrs, ehandel_invoices.supplier_cvrs)
+    select document_id from intermediate.int_invoice_credit_matches
 ),
 
 suppliers as (
@@ -62,6 +46,8 @@ final as (
         documents.total_kr,
         documents.goods_spend_kr,
         documents.unclassified_spend_kr,
+        documents.not_goods_lines,
+        documents.unclassified_lines,
         documents.is_purchase,
         matches.matched_order_id,
         matches.candidate_orders,

@@ -13,12 +13,14 @@ invoice_figures as (
         kommunekode,
         sum(goods_spend_kr) as goods_spend_kr,
         coalesce(sum(goods_spend_kr) filter (where is_ehandel), 0) as ehandel_spend_kr,
-        count(*) filter (where is_purchase) as goods_purchases,
-        count(*) filter (where is_purchase and is_ehandel) as ehandel_purchases,
-        count(*) filter (where is_purchase and is_ehandel and is_fritekst) as fritekst_purchases,
-        count(*) filter (where is_purchase and is_fakturamatch) as fakturamatch_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase) as bigint), 0) as goods_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_ehandel) as bigint), 0) as ehandel_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_ehandel and is_fritekst) as bigint), 0)
+            as fritekst_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_fakturamatch) as bigint), 0)
+            as fakturamatch_purchases,
         sum(unclassified_spend_kr) as unclassified_spend_kr
-    from intermediate.int_invoices
+    from intermediate.int_invoice_cells
     group by year, kommunekode
 ),
 

@@ -3,9 +3,9 @@
 -- typiske branche": is_typical marks, per municipality and year, the hovedgruppe with the largest positive
 -- e-handel spend (ties: a known industry before "Ukendt branche" '00', then the lowest code).
 -- supplier_count = distinct supplier CVRs with a goods line in the cell (METHODS 9 disclosure control).
-with invoices as (
-    select * from intermediate.int_invoices
-    where goods_lines > 0
+with invoice_cells as (
+    select * from intermediate.int_invoice_cells
+    where has_goods
 ),
 
 cells as (
@@ -16,10 +16,10 @@ cells as (
         any_value(industry_name) as industry_name,
         sum(goods_spend_kr) as goods_spend_kr,
         coalesce(sum(goods_spend_kr) filter (where is_ehandel), 0) as ehandel_spend_kr,
-        count(*) filter (where is_purchase) as goods_purchases,
-        count(*) filter (where is_purchase and is_ehandel) as ehandel_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase) as bigint), 0) as goods_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_ehandel) as bigint), 0) as ehandel_purchases,
         count(distinct supplier_cvr) as supplier_count
-    from invoices
+    from invoice_cells
     group by year, kommunekode, industry_code
 ),
 

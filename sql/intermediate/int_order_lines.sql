@@ -25,7 +25,8 @@ winning_copies as (
 lines_of_distinct_copies as (
     select
         winning_copies.order_id,
-        winning_copies.line_ids_distinct,
+        -- constants, so that a reader filtering on them skips the other branch unread
+        true as line_ids_distinct,
         order_lines.*,
         1 as line_copies
     from order_lines
@@ -41,7 +42,7 @@ lines_of_distinct_copies as (
 lines_of_repeating_copies as (
     select
         winning_copies.order_id,
-        winning_copies.line_ids_distinct,
+        false as line_ids_distinct,
         order_lines.*,
         count(*) over order_line as line_copies
     from order_lines

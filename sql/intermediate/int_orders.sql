@@ -1,8 +1,10 @@
+-- materialized: view
 -- Grain: one row per de-duplicated order (order_id): (kommunekode, supplier_cvr, order_number_norm, order_date).
 -- The order's total over all its lines (METHODS 7), its supplier CVRs (METHODS 5) and whether it is a
 -- free-text order (any fritekst line makes the order fritekst, METHODS 5 "heraf fritekst").
 -- The totals are the winning copy's (int_order_document_copies); a copy that repeats an order_line_id is
--- totalled over its kept lines only (int_order_lines, METHODS 1).
+-- totalled over its kept lines only (int_order_lines, METHODS 1). A view over the copies: the supplier CVR
+-- list is the copy's, already sorted and with the primary CVR (int_order_copy_totals).
 with winning_copies as (
     select * from intermediate.int_order_document_copies
     where is_winning_copy
@@ -47,8 +49,7 @@ final as (
         order_id,
         kommunekode,
         supplier_cvr,
-        list_sort(list_distinct(list_filter(list_prepend(supplier_cvr, coalesce(supplier_cvrs, [])), lambda x: x is not null)))
-            as supplier_cvrs,
+        supplier_cvrs,
         order_number_norm,
         order_date,
         year,

@@ -3,8 +3,8 @@
 -- lines (invoice date in Y) and accepted order lines (order date in Y). Line counts are after
 -- de-duplication (METHODS 1). Only municipalities of reference.kommuner are counted.
 with invoice_years as (
-    select year, kommunekode, sum(line_count) as invoice_lines, count(*) as invoice_documents
-    from intermediate.int_invoice_documents
+    select year, kommunekode, sum(line_count) as invoice_lines, sum(documents) as invoice_documents
+    from intermediate.int_invoice_cells
     group by year, kommunekode
 ),
 

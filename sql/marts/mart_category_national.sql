@@ -7,22 +7,22 @@ with participating as (
     select year, kommunekode from intermediate.int_participation where participating
 ),
 
-document_categories as (
-    select document_categories.*
-    from intermediate.int_invoice_categories as document_categories
+category_cells as (
+    select category_cells.*
+    from intermediate.int_category_cells as category_cells
     inner join participating
-        on document_categories.year = participating.year
-        and document_categories.kommunekode = participating.kommunekode
+        on category_cells.year = participating.year
+        and category_cells.kommunekode = participating.kommunekode
 ),
 
 ehandel_purchase_totals as (
-    select invoices.year, count(*) as ehandel_purchases
-    from intermediate.int_invoices as invoices
+    select invoice_cells.year, cast(sum(invoice_cells.documents) as bigint) as ehandel_purchases
+    from intermediate.int_invoice_cells as invoice_cells
     inner join participating
-        on invoices.year = participating.year
-        and invoices.kommunekode = participating.kommunekode
-    where invoices.is_purchase and invoices.is_ehandel
-    group by invoices.year
+        on invoice_cells.year = participating.year
+        and invoice_cells.kommunekode = participating.kommunekode
+    where invoice_cells.is_purchase and invoice_cells.is_ehandel
+    group by invoice_cells.year
 ),
 
 categories as (
@@ -31,10 +31,10 @@ categories as (
         category,
         sum(goods_spend_kr) as goods_spend_kr,
         coalesce(sum(goods_spend_kr) filter (where is_ehandel), 0) as ehandel_spend_kr,
-        count(*) filter (where is_purchase) as goods_purchases,
-        count(*) filter (where is_purchase and is_ehandel) as ehandel_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase) as bigint), 0) as goods_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_ehandel) as bigint), 0) as ehandel_purchases,
         count(distinct supplier_cvr) as supplier_count
-    from document_categories
+    from category_cells
     group by year, category
 ),
 

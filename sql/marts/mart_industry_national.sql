@@ -6,13 +6,13 @@ with participating as (
     select year, kommunekode from intermediate.int_participation where participating
 ),
 
-invoices as (
-    select invoices.*
-    from intermediate.int_invoices as invoices
+invoice_cells as (
+    select invoice_cells.*
+    from intermediate.int_invoice_cells as invoice_cells
     inner join participating
-        on invoices.year = participating.year
-        and invoices.kommunekode = participating.kommunekode
-    where invoices.goods_lines > 0
+        on invoice_cells.year = participating.year
+        and invoice_cells.kommunekode = participating.kommunekode
+    where invoice_cells.has_goods
 ),
 
 typical_counts as (
@@ -32,10 +32,10 @@ industries as (
         any_value(industry_name) as industry_name,
         sum(goods_spend_kr) as goods_spend_kr,
         coalesce(sum(goods_spend_kr) filter (where is_ehandel), 0) as ehandel_spend_kr,
-        count(*) filter (where is_purchase) as goods_purchases,
-        count(*) filter (where is_purchase and is_ehandel) as ehandel_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase) as bigint), 0) as goods_purchases,
+        coalesce(cast(sum(documents) filter (where is_purchase and is_ehandel) as bigint), 0) as ehandel_purchases,
         count(distinct supplier_cvr) as supplier_count
-    from invoices
+    from invoice_cells
     group by year, industry_code
 ),
 

@@ -6,12 +6,12 @@ with deliveries as (
 ),
 
 accepted as (
-    select file_id, count(*) as rows_accepted from intermediate.int_invoice_lines group by file_id
+    -- every staged line of a file is kept or a duplicate: the lines of its copies, less its duplicates
+    select file_id, sum(line_rows) as rows_accepted from intermediate.int_invoice_copy_totals group by file_id
     union all
-    -- orders: every staged line of a file is kept or a duplicate (int_order_lines is a view, not counted line by line)
-    select file_id, sum(line_rows) from intermediate.int_order_document_copies group by file_id
+    select file_id, sum(line_rows) from intermediate.int_order_copy_totals group by file_id
     union all
-    select file_id, -count(*) from intermediate.int_duplicate_lines where extract_kind = 'order' group by file_id
+    select file_id, -count(*) from intermediate.int_duplicate_lines group by file_id
 ),
 
 duplicates as (

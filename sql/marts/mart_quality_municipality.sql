@@ -10,10 +10,15 @@ with kommuner as (
     select kommunekode, kommunenavn from reference.kommuner
 ),
 
+-- the rows read per file, year and municipality (a file's rows are counted once per year they are dated in)
 delivered as (
-    select file_id, kommunekode, year, 'invoices' as kind, reject_reason from ingest.invoice_lines
+    select file_id, kommunekode, year, 'invoices' as kind, count(*) as rows_read, count(reject_reason) as bad_rows
+    from ingest.invoice_lines
+    group by file_id, kommunekode, year
     union all
-    select file_id, kommunekode, year, 'orders', reject_reason from ingest.order_lines
+    select file_id, kommunekode, year, 'orders', count(*), count(reject_reason)
+    from ingest.order_lines
+    group by file_id, kommunekode, year
 ),
 
 refused_files as (
@@ -23,10 +28,10 @@ refused_files as (
 
 files as (
     select year, kommunekode,
-           count(distinct file_id) filter (where kind = 'invoices') as invoice_files,
-           count(distinct file_id) filter (where kind = 'orders') as order_files,
-           count(*) as rows_read,
-           count(*) filter (where reject_reason is not null) as bad_rows
+           count(file_id) filter (where kind = 'invoices') as invoice_files,
+           count(file_id) filter (where kind = 'orders') as order_files,
+           cast(sum(rows_read) as bigint) as rows_read,
+           cast(sum(bad_rows) as bigint) as bad_rows
     from delivered group by year, kommunekode
 ),
 
@@ -49,24 +54,29 @@ quarantine_by_reason as (
     from quarantine group by year, kommunekode
 ),
 
+invoice_cells as (
+    select * from intermediate.int_invoice_cells
+),
+
 unclassified as (
-    select year, kommunekode, sum(amount_kr) as unclassified_spend_kr, count(*) as unclassified_lines
-    from intermediate.int_invoice_lines where scope_class = 'unclassified' group by year, kommunekode
+    select year, kommunekode, sum(unclassified_spend_kr) as unclassified_spend_kr,
+           cast(sum(unclassified_lines) as bigint) as unclassified_lines
+    from invoice_cells group by year, kommunekode
 ),
 
 unknown_suppliers as (
-    select l.year, l.kommunekode, count(distinct l.supplier_cvr) as unknown_suppliers,
-           sum(l.amount_kr) as unknown_supplier_spend_kr
-    from intermediate.int_invoice_lines l
-    where l.supplier_cvr not in (select cvr from reference.leverandoerer)
-    group by l.year, l.kommunekode
+    select year, kommunekode, count(distinct supplier_cvr) as unknown_suppliers,
+           sum(total_kr) as unknown_supplier_spend_kr
+    from invoice_cells
+    where supplier_cvr not in (select cvr from reference.leverandoerer)
+    group by year, kommunekode
 ),
 
 unmatched as (
     select year, kommunekode,
-           count(*) filter (where order_number_norm is null) as invoices_without_order_number,
-           count(*) filter (where order_number_norm is not null) as invoices_order_not_found
-    from intermediate.int_invoices
+           coalesce(cast(sum(documents) filter (where not has_order_number) as bigint), 0) as invoices_without_order_number,
+           coalesce(cast(sum(documents) filter (where has_order_number) as bigint), 0) as invoices_order_not_found
+    from invoice_cells
     where document_type = 'invoice' and is_purchase and not is_ehandel
     group by year, kommunekode
 ),
