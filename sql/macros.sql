@@ -106,6 +106,31 @@ create or replace macro normalise_order_number(raw) as
 create or replace macro normalise_kommunekode(raw) as
     case when regexp_full_match(trim(coalesce(raw, '')), '\d{3,4}') then lpad(trim(raw), 4, '0') end;
 
+-- A row's own kommunekode may be empty; when given it must name the delivery folder's municipality (4 digits).
+create or replace macro kommunekode_agrees(raw, folder) as
+    case
+        when raw is null or raw = folder or raw = ltrim(folder, '0') then true
+        when trim(raw) = '' then true
+        else coalesce(normalise_kommunekode(raw) = folder, false)
+    end;
+
+-- Why a row's kommunekode does not agree with its folder, in words (only for rows where it does not).
+create or replace macro kommunekode_reason(raw, folder) as
+    case
+        when normalise_kommunekode(raw) is null
+            then 'kommunekode ''' || trim(raw) || ''' is not a 3-4 digit municipality code'
+        else 'kommunekode ' || normalise_kommunekode(raw) || ' in the row disagrees with the delivery folder ' || folder
+    end;
+
+-- A quarantined CSV record as delivered: its cells joined by the file's delimiter (null for XML rows).
+-- One branch per delimiter: array_to_string takes only a constant separator.
+create or replace macro raw_record_text(cells, delimiter) as
+    case delimiter
+        when ';' then array_to_string(list_transform(cells, lambda cell: coalesce(cell, '')), ';')
+        when ',' then array_to_string(list_transform(cells, lambda cell: coalesce(cell, '')), ',')
+        when chr(9) then array_to_string(list_transform(cells, lambda cell: coalesce(cell, '')), chr(9))
+    end;
+
 -- Art (kontoplan): '2.2', '22', '2.2.1', '2,2' -> '2.2'; anything else is kept trimmed (and is not a known art).
 create or replace macro normalise_art(raw) as
     case

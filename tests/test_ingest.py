@@ -101,10 +101,11 @@ def test_bad_rows_quarantined_with_reasons_rest_loads(data):
         "159;F4;Faktura;31-03-2021;1234;1;abc;2.2;",  # bad CVR and amount
         "159;F5;Faktura;31-03-2021;12345678;1;10,00;2.2;;extra",  # one field too many
         "159;F6;Rykker;31-03-2021;12345678;1;10,00;2.2;",
+        "1x9;F7;Faktura;31-03-2021;12345678;1;10,00;2.2;",  # not a municipality code
     ]) + "\n"  # fmt: skip
     deliver(data, "invoices/0159/a.csv", text)
     files, lines, rejected = ingest(data)
-    assert files == [("invoices/0159/a.csv", "loaded", None, 6)]
+    assert files == [("invoices/0159/a.csv", "loaded", None, 7)]
     reasons = {doc: reason for doc, _, _, reason, *_ in lines}
     assert reasons["F1"] is None
     assert reasons["F2"] == "kommunekode 0147 in the row disagrees with the delivery folder 0159"
@@ -112,6 +113,7 @@ def test_bad_rows_quarantined_with_reasons_rest_loads(data):
     assert "leverandoer_cvr '1234' is not an 8-digit CVR number" in reasons["F4"]
     assert "beloeb 'abc' is not an amount" in reasons["F4"]
     assert reasons["F6"] == "dokumenttype 'Rykker' is neither Faktura nor Kreditnota"
+    assert reasons["F7"] == "kommunekode '1x9' is not a 3-4 digit municipality code"
     assert rejected == [
         (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
     ]

@@ -8,13 +8,7 @@
 with landed as (
     select
         *,
-        -- the row's own kommunekode may be empty; when given it must name the delivery folder's municipality
-        case
-            when kommunekode is null or kommunekode = folder_kommunekode or kommunekode = ltrim(folder_kommunekode, '0')
-                then true
-            when trim(kommunekode) = '' then true
-            else coalesce(normalise_kommunekode(kommunekode) = folder_kommunekode, false)
-        end as kommunekode_agrees,
+        kommunekode_agrees(kommunekode, folder_kommunekode) as kommunekode_agrees,
         normalise_document_type(dokumenttype) as document_type,
         nullif(trim(fakturanummer), '') as document_number,
         parse_date(fakturadato) as issue_date,
@@ -34,11 +28,7 @@ checked as (
             and supplier_cvr is not null and nullif(trim(linjenummer), '') is not null and amount is not null
             and currency = 'DKK'
         then null else nullif(concat_ws('; ',
-            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is null
-                then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
-            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is not null
-                then 'kommunekode ' || normalise_kommunekode(kommunekode) || ' in the row disagrees with the delivery folder '
-                    || folder_kommunekode end,
+            case when not kommunekode_agrees then kommunekode_reason(kommunekode, folder_kommunekode) end,
             case when document_number is null then 'missing fakturanummer (the document number)' end,
             case when document_type is null
                 then 'dokumenttype ''' || coalesce(trim(dokumenttype), '') || ''' is neither Faktura nor Kreditnota' end,
@@ -78,12 +68,7 @@ final as (
         normalise_art(art) as art,
         cast(case when document_type = 'credit_note' then -abs(amount) else amount end as decimal(18, 2)) as amount_kr,
         reject_reason,
-        -- the quarantined record as delivered (CSV: its cells joined by the file's delimiter; XML: none)
-        case when reject_reason is not null then case raw_delimiter
-            when ';' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ';')
-            when ',' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ',')
-            when chr(9) then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), chr(9))
-        end end as raw_record
+        case when reject_reason is not null then raw_record_text(raw_cells, raw_delimiter) end as raw_record
     from checked
 )
 

@@ -4,12 +4,7 @@
 with landed as (
     select
         *,
-        case
-            when kommunekode is null or kommunekode = folder_kommunekode or kommunekode = ltrim(folder_kommunekode, '0')
-                then true
-            when trim(kommunekode) = '' then true
-            else coalesce(normalise_kommunekode(kommunekode) = folder_kommunekode, false)
-        end as kommunekode_agrees,
+        kommunekode_agrees(kommunekode, folder_kommunekode) as kommunekode_agrees,
         nullif(trim(ordrenummer), '') as order_number,
         normalise_order_number(ordrenummer) as order_number_norm,
         parse_date(ordredato) as order_date,
@@ -28,11 +23,7 @@ checked as (
             and order_date is not null and amount is not null and order_type is not null
             and (supplier_cvr is not null or (source_format = 'xml' and nullif(trim(leverandoer_cvr), '') is null))
         then null else nullif(concat_ws('; ',
-            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is null
-                then 'kommunekode ''' || trim(kommunekode) || ''' is not a 3-4 digit municipality code' end,
-            case when not kommunekode_agrees and normalise_kommunekode(kommunekode) is not null
-                then 'kommunekode ' || normalise_kommunekode(kommunekode) || ' in the row disagrees with the delivery folder '
-                    || folder_kommunekode end,
+            case when not kommunekode_agrees then kommunekode_reason(kommunekode, folder_kommunekode) end,
             case when order_number_norm is null
                 then 'ordrenummer ''' || coalesce(trim(ordrenummer), '') || ''' is not an order number' end,
             case when nullif(trim(ordrelinje), '') is null then 'missing ordrelinje (the order line number)' end,
@@ -71,12 +62,7 @@ final as (
         order_type,
         nullif(trim(aftalenummer), '') as agreement_number,
         reject_reason,
-        -- the quarantined record as delivered (CSV: its cells joined by the file's delimiter; XML: none)
-        case when reject_reason is not null then case raw_delimiter
-            when ';' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ';')
-            when ',' then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), ',')
-            when chr(9) then array_to_string(list_transform(raw_cells, lambda cell: coalesce(cell, '')), chr(9))
-        end end as raw_record
+        case when reject_reason is not null then raw_record_text(raw_cells, raw_delimiter) end as raw_record
     from checked
 )
 
