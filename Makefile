@@ -66,6 +66,7 @@ format: setup
 bench: setup
 	$(BIN)/ehandel bench --scale $(SCALE)
 
+# Only the project's own data/ (the demo's), never $(DATA_DIR): that may hold real deliveries.
 clean:
 	rm -rf $(VENV) .tools .dagster .tmp_dagster_home_* .pytest_cache .ruff_cache .bench test-artifacts
 	rm -rf data/marts/* data/reports data/cache data/.reports-* data/.publication data/.publications data/.ehandel.lock

@@ -7,11 +7,10 @@
 - `quality_checks` (a multi-asset check) reports each row as an AssetCheckResult on the asset it concerns, so
   the UI shows them on the ingest, intermediate and mart assets.
 - Publication: a failed ERROR check on an intermediate or mart table withholds the years it concerns from the
-  reports (`withheld_years`, used by reports/site); WARN checks publish with a warning.
+  reports (`pipelines.publication.withheld_years`, used by reports/site and reports/year_report); WARN checks publish with a warning.
 """
 
 import json
-from pathlib import Path
 
 import duckdb
 from dagster import (
@@ -141,45 +140,3 @@ def quality_checks(context: AssetCheckExecutionContext, warehouse: Warehouse):
 
 
 # --- publication gate ------------------------------------------------------------------------------------
-
-
-def withheld_years(checks_parquet: Path) -> dict[int | None, str]:
-    """Years that must not be published: {year: one-line reason}; key None = every year.
-
-    A failed ERROR check on an intermediate or mart table withholds the years it names; one that names no
-    year withholds every year. File checks (ingest) have had their consequence already: the file is kept out.
-    """
-    if not checks_parquet.exists():
-        return {}
-    with duckdb.connect() as con:
-        failed = con.execute(
-            "select check_name, asset, years from read_parquet(?) "
-            "where severity = 'ERROR' and not passed and not starts_with(asset, 'ingest/') order by check_name",
-            [str(checks_parquet)],
-        ).fetchall()
-    withheld: dict[int | None, str] = {}
-    for name, asset_path, years in failed:
-        for year in years or [None]:
-            reason = f"ERROR check {name} on {asset_path} failed"
-            withheld[year] = withheld[year] + "; " + reason if year in withheld else reason
-    return withheld
-
-
-def publishable_marts(marts_dir: Path, target: Path, withheld: set[int]) -> Path:
-    """A copy of marts_dir's Parquet marts without the rows of the withheld years (for the report renderer)."""
-    target.mkdir(parents=True, exist_ok=True)
-    years = sorted(withheld)
-    with duckdb.connect() as con:
-        for path in sorted(marts_dir.glob("*.parquet")):
-            out = "'" + (target / path.name).as_posix().replace("'", "''") + "'"
-            columns = [
-                r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
-            ]
-            where = (
-                "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
-            )
-            con.execute(
-                f"copy (select * from read_parquet(?) {where}) to {out} (format parquet, compression zstd)",
-                [str(path), years] if where else [str(path)],
-            )
-    return target

@@ -31,6 +31,7 @@ import pyarrow as pa
 from assets.readers import csv_files
 from assets.readers.layouts import canonical_columns
 from pipelines.settings import SQL_DIR, DataDir
+from pipelines.warehouse import sql_literal
 
 KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
@@ -48,11 +49,6 @@ class Delivery:
     folder: str  # the municipality folder as delivered ('159', '0159', 'abc')
     size_bytes: int
     mtime_ns: int
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal; only for table-function arguments that cannot be bound."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:

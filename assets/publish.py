@@ -1,14 +1,12 @@
 """Reports layer: the published Parquet marts and the static HTML reports, put in place only when complete."""
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
-from assets.checks import CHECKS_KEY, publishable_marts, withheld_years
+from assets.checks import CHECKS_KEY
 from assets.sql_assets import SQL_LAYERS
 from pipelines import publication
 from pipelines.automation import REPORT_YEARS
@@ -70,7 +68,7 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
         publication.copy_current_marts(paths, marts)
     stamp = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
     # A failed ERROR check on a mart withholds the years it concerns (checks.parquet names them), or all.
-    withheld = withheld_years(marts / "checks.parquet")
+    withheld = publication.withheld_years(marts / "checks.parquet")
     if None in withheld:
         raise Failure(
             f"publication stopped: {withheld[None]} (the previous publication stays; this run's marts are in "
@@ -78,9 +76,8 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
         )
     for year, reason in sorted(withheld.items()):
         context.log.error(f"{year} not published: {reason} (see DIR/marts/checks.parquet)")
-    # The renderer reads a public copy: withheld years out, personal data out.
-    source = publishable_marts(marts, new / "public", {year for year in withheld if year is not None})
-    strip_personal_data(source)
+    # The renderer reads the public copy: withheld years out, personal data out.
+    source = publication.public_copy(marts, new / "public", withheld)
     shutil.rmtree(new / "reports", ignore_errors=True)
     try:
         pages = render_site(source, new / "reports", stamp)
@@ -152,12 +149,11 @@ def render_year(paths: DataDir, new: Path, year: int, run_id: str) -> tuple[list
 
     marts = new / "marts"
     publication.copy_current_marts(paths, marts)  # the marts stay as published, manifest.json included
-    withheld = withheld_years(marts / "checks.parquet")
+    withheld = publication.withheld_years(marts / "checks.parquet")
     for key in (None, year):
         if key in withheld:
             raise Failure(f"{year} not published: {withheld[key]} (see DIR/marts/checks.parquet)")
-    source = publishable_marts(marts, new / "public", {y for y in withheld if y is not None})
-    strip_personal_data(source)
+    source = publication.public_copy(marts, new / "public", withheld)
     # The year's pages are stamped by this run (same input fingerprint as the marts, this code and run).
     stamp = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
     stamp |= {
@@ -182,33 +178,3 @@ def pages_per_year(reports: Path, pages: list[Path]) -> dict[str, int]:
         if page.parent.parent == reports and page.parent.name.isdigit():
             counts[page.parent.name] = counts.get(page.parent.name, 0) + 1
     return dict(sorted(counts.items()))
-
-
-# A value quoted inside a reason: "fakturadato 'Jens Hansen' is not a date".
-QUOTED_VALUE = r"'[^']*'"
-
-
-def strip_personal_data(marts: Path) -> None:
-    """What the renderer sees may be published: no raw record, and no value quoted inside a reason.
-
-    A shifted column can put an employee's name where a date or amount belongs, and the reason quotes it
-    (docs/metode.md "Persondata"). The internal DIR/marts/quarantine.parquet keeps both.
-    """
-    path = marts / "quarantine.parquet"
-    if not path.exists():
-        return
-    stripped = path.with_name(".quarantine.parquet")
-    with duckdb.connect() as con:
-        columns = {
-            r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
-        }
-        selected = [c for c in ("source_file", "line_number", "year") if c in columns]
-        if "reason" in columns:
-            selected.append("regexp_replace(reason, $pattern, '''…''', 'g') as reason")
-        target = "'" + stripped.as_posix().replace("'", "''") + "'"
-        con.execute(
-            f"copy (select {', '.join(selected) or 'count(*) as rows'} from read_parquet($path)) "
-            f"to {target} (format parquet)",
-            {"pattern": QUOTED_VALUE, "path": str(path)},
-        )
-    os.replace(stripped, path)

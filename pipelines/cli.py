@@ -65,7 +65,7 @@ def _execute(paths: DataDir):
 
 @app.command()
 def run(data_dir: DataDirOption = None) -> None:
-    """Materialise every asset for the data directory (an in-process Dagster run)."""
+    """Refresh the data directory: every layer and every year's reports (the job refresh_warehouse, in-process)."""
     paths = DataDir.resolve(data_dir)
     if not paths.raw.is_dir():
         fail(

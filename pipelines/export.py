@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +33,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from pipelines import publication
 from pipelines.settings import DataDir
+from pipelines.warehouse import sql_literal
 
 PARTITION_COLUMN = "year"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # the folder of rows whose year is NULL (DuckDB, Spark, Hive)
@@ -105,21 +105,12 @@ def export_published(
 def export_marts(
     con: duckdb.DuckDBPyConnection,
     target: str,
-    relations: Mapping[str, str] | None = None,
+    relations: Mapping[str, str],
     *,
     manifest: Mapping[str, Any] | None = None,
     storage_options: Mapping[str, Any] | None = None,
 ) -> list[ExportedMart]:
-    """Write each mart (name -> a relation of `con`) to `target`; by default every marts.mart_<name> table.
-
-    With the default, `con` is a warehouse connection (only read): what a Dagster asset would call to export
-    straight from the warehouse instead of from the published Parquet files.
-    """
-    if relations is None:
-        relations = {
-            table.removeprefix("mart_"): f"marts.{_quote(table)}"
-            for table in publication.published_mart_tables(con)
-        }
+    """Write each mart (name -> a relation of `con`) to `target`, Hive-partitioned by year when it has one."""
     with _writable(con, target, storage_options or {}) as destination:
         previous = destination.read_manifest()
         exported = [_export_one(con, destination, name, relation) for name, relation in relations.items()]
@@ -130,7 +121,7 @@ def export_marts(
                 destination.remove(name)
         stamp = {
             **(manifest or {}),
-            "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "exported_at": publication.utc_timestamp(),
             "partitioning": f"hive, by {PARTITION_COLUMN}",
             "marts": {
                 mart.name: {"location": mart.location, "rows": mart.rows, "years": list(mart.years)}
@@ -156,7 +147,7 @@ def _export_one(
         rows, years = _one(con, f"select count(*), [] from {relation}")
 
     def copy(query: str, target: str, options: str = "") -> None:
-        con.execute(f"copy ({query}) to {_literal(target)} (format parquet, compression zstd{options})")
+        con.execute(f"copy ({query}) to {sql_literal(target)} (format parquet, compression zstd{options})")
 
     def write(url: str) -> None:
         ordered = f"select * from {relation} order by all"
@@ -289,16 +280,11 @@ def _writable(
 
 
 def _public_copy(source: Path, scratch: Path) -> Path:
-    """What the reports publish: the same two steps as reports/site (assets/publish.py)."""
-    from assets.checks import publishable_marts, withheld_years
-    from assets.publish import strip_personal_data
-
-    withheld = withheld_years(source / "checks.parquet")
+    """What the reports publish (pipelines/publication.py public_copy, as reports/site)."""
+    withheld = publication.withheld_years(source / "checks.parquet")
     if None in withheld:
         raise ExportError(f"nothing may be published: {withheld[None]} (see {source}/checks.parquet)")
-    public = publishable_marts(source, scratch / "public", {year for year in withheld if year is not None})
-    strip_personal_data(public)
-    return public
+    return publication.public_copy(source, scratch / "public", withheld)
 
 
 def _read_manifest(source: Path) -> dict[str, Any]:
@@ -322,10 +308,6 @@ def _one(con: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _remove_local(path: Path) -> None:

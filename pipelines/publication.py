@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR, DataDir
+from pipelines.warehouse import sql_literal
 
 
 def code_version() -> str:
@@ -77,9 +78,9 @@ def export_marts(con: duckdb.DuckDBPyConnection, data_dir: DataDir, staging: Pat
     for table in published_mart_tables(con):
         name = table.removeprefix("mart_")
         target = staging / f"{name}.parquet"
-        quoted = "'" + target.as_posix().replace("'", "''") + "'"
         con.execute(
-            f"copy (select * from marts.{table} order by all) to {quoted} (format parquet, compression zstd)"
+            f"copy (select * from marts.{table} order by all) to {sql_literal(target.as_posix())} "
+            "(format parquet, compression zstd)"
         )
         counts[name] = int(con.execute(f"select count(*) from marts.{table}").fetchone()[0])  # type: ignore[index]
     return counts
@@ -226,3 +227,89 @@ def clean_leftovers(data_dir: DataDir) -> list[Path]:
         else:
             path.unlink(missing_ok=True)
     return leftovers
+
+
+# --- what may be published ------------------------------------------------------------------------------
+#
+# Every way out of the warehouse that the public sees (reports/site, reports/year_report, `ehandel export
+# --public`) takes the same public copy of the marts: the years a failed ERROR check withholds left out, and no
+# personal data. Each caller decides what a withheld year means for it (a failed step, an export error).
+
+
+def withheld_years(checks_parquet: Path) -> dict[int | None, str]:
+    """Years that must not be published: {year: one-line reason}; key None = every year.
+
+    A failed ERROR check on an intermediate or mart table withholds the years it names; one that names no
+    year withholds every year. File checks (ingest) have had their consequence already: the file is kept out.
+    """
+    if not checks_parquet.exists():
+        return {}
+    with duckdb.connect() as con:
+        failed = con.execute(
+            "select check_name, asset, years from read_parquet(?) "
+            "where severity = 'ERROR' and not passed and not starts_with(asset, 'ingest/') order by check_name",
+            [str(checks_parquet)],
+        ).fetchall()
+    withheld: dict[int | None, str] = {}
+    for name, asset_path, years in failed:
+        for year in years or [None]:
+            reason = f"ERROR check {name} on {asset_path} failed"
+            withheld[year] = withheld[year] + "; " + reason if year in withheld else reason
+    return withheld
+
+
+def publishable_marts(marts_dir: Path, target: Path, withheld: set[int]) -> Path:
+    """A copy of marts_dir's Parquet marts without the rows of the withheld years (for the report renderer)."""
+    target.mkdir(parents=True, exist_ok=True)
+    years = sorted(withheld)
+    with duckdb.connect() as con:
+        for path in sorted(marts_dir.glob("*.parquet")):
+            out = sql_literal((target / path.name).as_posix())
+            columns = [
+                r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+            ]
+            where = (
+                "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
+            )
+            con.execute(
+                f"copy (select * from read_parquet(?) {where}) to {out} (format parquet, compression zstd)",
+                [str(path), years] if where else [str(path)],
+            )
+    return target
+
+
+# A value quoted inside a reason: "fakturadato 'Jens Hansen' is not a date".
+QUOTED_VALUE = r"'[^']*'"
+
+
+def strip_personal_data(marts: Path) -> None:
+    """What the renderer sees may be published: no raw record, and no value quoted inside a reason.
+
+    A shifted column can put an employee's name where a date or amount belongs, and the reason quotes it
+    (docs/metode.md "Persondata"). The internal DIR/marts/quarantine.parquet keeps both.
+    """
+    path = marts / "quarantine.parquet"
+    if not path.exists():
+        return
+    stripped = path.with_name(".quarantine.parquet")
+    with duckdb.connect() as con:
+        columns = {
+            r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+        }
+        selected = [c for c in ("source_file", "line_number", "year") if c in columns]
+        if "reason" in columns:
+            selected.append("regexp_replace(reason, $pattern, '''…''', 'g') as reason")
+        target = sql_literal(stripped.as_posix())
+        con.execute(
+            f"copy (select {', '.join(selected) or 'count(*) as rows'} from read_parquet($path)) "
+            f"to {target} (format parquet)",
+            {"pattern": QUOTED_VALUE, "path": str(path)},
+        )
+    os.replace(stripped, path)
+
+
+def public_copy(marts: Path, target: Path, withheld: dict[int | None, str]) -> Path:
+    """The public copy of `marts` in `target`: withheld years' rows out, then personal data out."""
+    public = publishable_marts(marts, target, {year for year in withheld if year is not None})
+    strip_personal_data(public)
+    return public

@@ -27,6 +27,11 @@ STATIC_REFERENCE = {
 DEFAULT_MEMORY_LIMIT = "4GB"
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for the few places a value cannot be bound (COPY targets, table-function files)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse with every layer's schema and the project's macros; always closed."""

@@ -402,3 +402,20 @@ MANIFEST = {
     "run_id": "test-run-0001",
     "generated_at": "2024-03-01T12:00:00+01:00",
 }
+
+
+def fail_an_error_check(checks_parquet: Path, years: list[int] | None) -> None:
+    """Add a failed ERROR check on marts/kpi_national naming `years` (None: no year, so every year) to a
+    published checks.parquet, as a run whose mart check failed would have written it."""
+    import duckdb
+
+    target = checks_parquet.with_name(".checks.parquet")
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select * from read_parquet($path) union all "
+            "(select * replace ('marts/kpi_national' as asset, 'kpi_national_shares_in_range' as check_name, "
+            "'ERROR' as severity, false as passed, $years::integer[] as years) from read_parquet($path) limit 1)) "
+            f"to '{target.as_posix()}' (format parquet)",
+            {"path": str(checks_parquet), "years": years},
+        )
+    target.replace(checks_parquet)

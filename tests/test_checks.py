@@ -11,9 +11,10 @@ import pytest
 from dagster import DagsterInstance
 from test_end_to_end import INVOICE_HEADER, ORDER_HEADER, A, B, tiny_data_set, write
 
-from assets.checks import evaluate_all, publishable_marts, withheld_years
+from assets.checks import evaluate_all
 from assets.quality.files import record_verdicts, validate_files
 from pipelines.definitions import build_definitions
+from pipelines.publication import publishable_marts, withheld_years
 from pipelines.warehouse import connect
 
 

@@ -8,6 +8,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from pipelines.definitions import build_definitions
+from tests.report_fixtures import fail_an_error_check
 from tests.test_end_to_end import tiny_data_set
 
 YEAR_REPORT = AssetKey(["reports", "year_report"])
@@ -81,3 +82,26 @@ def test_a_year_without_figures_is_refused_and_nothing_changes(refreshed):
     assert "2019 not published: no figures for 2019" in failure.step_failure_data.error.message
     assert published_run(root) == current and snapshot(root / "reports") == before
     assert not (root / ".publications" / result.run_id).exists()  # nothing of it stays behind
+
+
+def test_a_year_withheld_by_an_error_check_is_refused_and_nothing_changes(refreshed):
+    root, defs, instance, _ = refreshed
+    current, before = published_run(root), snapshot(root / "reports")
+    checks = root / ".publication" / "marts" / "checks.parquet"
+    published_checks = checks.read_bytes()
+    fail_an_error_check(checks, [2021])
+    try:
+        result = defs.resolve_job_def("publish_year").execute_in_process(
+            instance=instance, partition_key="2021", raise_on_error=False
+        )
+    finally:
+        checks.write_bytes(published_checks)
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_failure_data is not None and failure.step_failure_data.error is not None
+    message = failure.step_failure_data.error.message
+    assert (
+        "2021 not published: ERROR check kpi_national_shares_in_range on marts/kpi_national failed" in message
+    )
+    assert published_run(root) == current and snapshot(root / "reports") == before

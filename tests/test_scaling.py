@@ -5,6 +5,7 @@ import importlib
 import importlib.util
 import json
 import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.definitions import build_definitions
-from pipelines.export import export_marts, export_published, published_marts_dir
+from pipelines.export import ExportError, export_published, published_marts_dir
 from pipelines.settings import PROJECT_ROOT, DataDir
+from tests.report_fixtures import fail_an_error_check
 from tests.test_end_to_end import tiny_data_set
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -147,15 +149,6 @@ def test_a_new_export_replaces_the_previous_one_mart_by_mart(published, tmp_path
         assert_same_as_published(source, str(target), con)
 
 
-def test_the_export_from_a_warehouse_connection_has_the_published_marts(published, tmp_path):
-    source = published_marts_dir(DataDir.resolve(published))
-    with duckdb.connect(str(DataDir.resolve(published).warehouse), read_only=True) as warehouse:
-        exported = export_marts(warehouse, str(tmp_path / "export"))
-    assert sorted(mart.name for mart in exported) == sorted(p.stem for p in source.glob("*.parquet"))
-    with duckdb.connect() as con:
-        assert_same_as_published(source, str(tmp_path / "export"), con)
-
-
 def test_the_public_export_has_no_raw_records(published, tmp_path):
     source = published_marts_dir(DataDir.resolve(published))
     export_published(source, str(tmp_path / "public"), public=True)
@@ -171,6 +164,23 @@ def test_the_public_export_has_no_raw_records(published, tmp_path):
         ).fetchone()
     assert "raw_record" not in columns
     assert reason == ("fakturadato '…' is not a date (e.g. 2021-03-31 or 31-03-2021)",)
+
+
+def test_the_public_export_leaves_out_the_years_an_error_check_withholds(published, tmp_path):
+    marts = tmp_path / "marts"
+    shutil.copytree(published_marts_dir(DataDir.resolve(published)), marts)
+    fail_an_error_check(marts / "checks.parquet", [2020])
+    export_published(marts, str(tmp_path / "public"), public=True)
+    export_published(marts, str(tmp_path / "internal"))
+    kpi = "kpi_municipality"
+    assert sorted(p.name for p in (tmp_path / "public" / kpi).iterdir()) == ["year=2021"]
+    assert sorted(p.name for p in (tmp_path / "internal" / kpi).iterdir()) == ["year=2020", "year=2021"]
+
+    fail_an_error_check(marts / "checks.parquet", None)  # a failure naming no year withholds every year
+    with pytest.raises(
+        ExportError, match="nothing may be published: ERROR check kpi_national_shares_in_range"
+    ):
+        export_published(marts, str(tmp_path / "none"), public=True)
 
 
 def test_ehandel_export_on_the_command_line(published, tmp_path):
@@ -263,19 +273,6 @@ def test_the_run_launcher_is_dagster_k8s_and_builds_a_run_pod(instance_yaml):
     env = {e.name: e.value for e in container.env}
     assert env["EHANDEL_DATA_DIR"] == "/data" and env["DAGSTER_HOME"] == config["dagster_home"]
     assert container.resources.limits["memory"] == "8Gi" and pod.security_context.fs_group == 10001
-
-
-def test_the_executor_run_config_is_valid_for_k8s_job_executor():
-    from dagster._config import process_config
-    from dagster_k8s import k8s_job_executor
-    from dagster_k8s.job import DagsterK8sJobConfig, UserDefinedDagsterK8sConfig
-
-    config = load_yaml(K8S / "executor.yaml")["execution"]["config"]
-    result = process_config(k8s_job_executor.config_schema.config_type, config)
-    assert result.success, [error.message for error in result.errors or []]
-    # The volumes and the step's Kubernetes config convert to the kubernetes client's models.
-    DagsterK8sJobConfig(volumes=config["volumes"], volume_mounts=config["volume_mounts"])
-    UserDefinedDagsterK8sConfig.from_dict(config["step_k8s_config"])
 
 
 def test_the_helm_values_say_what_the_instance_says(instance_yaml):
