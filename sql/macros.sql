@@ -179,3 +179,23 @@ create or replace macro normalise_order_type(raw) as
         when order_type_word(coalesce(raw, '')) is not null then order_type_word(coalesce(raw, ''))
         else order_type_word(regexp_replace(trim(coalesce(raw, '')), '[\s_\-]', '', 'g'))
     end;
+
+-- METHODS 2, goods scope of an invoice line: a known art decides (goods when its varekoeb is 'ja'); with no
+-- known art, a goods UNSPSC segment (varekoeb 'ja') makes the line goods; else (a services segment, an unknown
+-- segment or no UNSPSC) it is unclassified. art_known: the line's art is in reference.kontoplan_arter.
+create or replace macro scope_class(art_known, art_varekoeb, segment_varekoeb) as
+    case
+        when art_known and art_varekoeb = 'ja' then 'goods'
+        when art_known then 'not_goods'
+        when segment_varekoeb = 'ja' then 'goods'
+        else 'unclassified'
+    end;
+
+-- METHODS 3, the category of a goods line with no usable UNSPSC segment: its goods art's.
+create or replace macro art_category(art) as
+    case art
+        when '2.2' then 'Fødevarer'
+        when '2.3' then 'Brændstof og energi'
+        when '2.7' then 'Øvrige varer'
+        when '2.9' then 'Øvrige varer'
+    end;

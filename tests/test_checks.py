@@ -105,7 +105,11 @@ def test_valid_delivery_fails_no_error_check(clean):
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == len(results)
     assets = {e.asset_key.to_user_string() for e in evaluations}
-    assert {"ingest/invoice_lines", "marts/mart_kpi_national", "intermediate/int_invoice_lines"} <= assets
+    assert {
+        "ingest/invoice_lines",
+        "marts/mart_kpi_national",
+        "intermediate/int_invoice_copy_totals",
+    } <= assets
 
 
 def test_quality_municipality_mart(clean):
@@ -293,6 +297,34 @@ def test_check_fails_when_broken(warehouse, check_name):
     assert before[check_name]["passed"]
     assert not after[check_name]["passed"]
     assert after[check_name]["severity"] == severity
+    assert named in after[check_name]["details"]
+
+
+# A second way to break each of two checks: the branch the first break does not reach.
+SECOND_BREAKS = {
+    "invoice_line_one_scope_class": (
+        # the goods lines per category drift from the goods lines per document (the second pass over the lines)
+        "update intermediate.int_category_cells set goods_lines = goods_lines + 1 where kommunekode = '0860'",
+        "0860",
+    ),
+    "document_one_row_per_key": (
+        # two copies numbered alike (a file that numbered two records alike), different documents
+        "update intermediate.int_invoice_copy_totals set copy_number = "
+        "(select min(copy_number) from intermediate.int_invoice_copy_totals where kommunekode = '0440') "
+        "where copy_number = (select max(copy_number) from intermediate.int_invoice_copy_totals "
+        "where kommunekode = '0440')",
+        "int_invoice_copy_totals",
+    ),
+}
+
+
+@pytest.mark.parametrize("check_name", sorted(SECOND_BREAKS))
+def test_check_fails_when_broken_the_other_way(warehouse, check_name):
+    statement, named = SECOND_BREAKS[check_name]
+    with connect(warehouse) as con:
+        con.execute(statement)
+        after = {e["check_name"]: e for e in evaluate_all(con, "broken")}
+    assert not after[check_name]["passed"] and after[check_name]["severity"] == "ERROR"
     assert named in after[check_name]["details"]
 
 

@@ -3,6 +3,8 @@
 -- description: Hvert dokument tælles én gang: én række pr. faktura/kreditnota og pr. ordre (dokumentidentitet, metode afsnit 1).
 -- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity). Only
 -- rows whose key hash occurs more than once can break either rule: they alone are grouped by the exact key.
+-- Ids are copy numbers (file rank x 2^32 + first record in the file): two different documents could share
+-- one only if a file numbered two records alike, so the copy numbers themselves are checked too.
 with invoices as materialized (
     select
         document_id,
@@ -37,6 +39,14 @@ invoice_identities as (
     group by kommunekode, supplier_cvr, document_type, document_number, issue_date having count(*) > 1
 ),
 
+copy_numbers as (
+    select 'int_invoice_copy_totals', cast(copy_number as varchar), any_value(kommunekode), any_value(year), count(*)
+    from intermediate.int_invoice_copy_totals group by copy_number having count(*) > 1
+    union all
+    select 'int_order_copy_totals', cast(copy_number as varchar), any_value(kommunekode), any_value(year), count(*)
+    from intermediate.int_order_copy_totals group by copy_number having count(*) > 1
+),
+
 order_ids as (
     select 'int_orders', cast(order_id as varchar), any_value(kommunekode), any_value(year), count(*)
     from intermediate.int_orders group by order_id having count(*) > 1
@@ -45,6 +55,7 @@ order_ids as (
 final as (
     select * from invoice_ids
     union all select * from invoice_identities
+    union all select * from copy_numbers
     union all select * from order_ids
 )
 

@@ -1,6 +1,6 @@
--- asset: intermediate.int_invoice_lines
+-- asset: intermediate.int_invoice_copy_totals
 -- severity: ERROR
--- description: Hver fakturalinje står én gang og i præcis én afgrænsningsklasse: vare, ikke vare eller uklassificeret.
+-- description: Hver fakturalinje står i præcis én afgrænsningsklasse: vare, ikke vare eller uklassificeret, og varelinjerne er de samme pr. kategori.
 -- Counted per document from the one pass over the lines, not line by line: one row per document whose goods,
 -- not-goods and unclassified lines do not add up to its kept lines, and one row per (year, kommunekode)
 -- whose goods lines differ from the goods lines per category (a second, separate pass over the lines).

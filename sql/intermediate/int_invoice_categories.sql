@@ -1,8 +1,9 @@
 -- Grain: one row per (document_id, category) with at least one goods line of the category (METHODS 3, 4).
 -- An invoice with goods lines in several categories has a row in each: it counts as a purchase once in
 -- each category (and once in the total, which is counted from int_invoices). The document's attributes and
--- e-handel status are int_invoices'; int_category_cells and int_agreement_spend join them.
--- One pass over the staged goods lines (METHODS 2 and 3, the same rules as int_invoice_lines), totalled per
+-- e-handel status are int_invoices' (int_category_cells and int_agreement_spend take them from the document
+-- copies and the match tables).
+-- One pass over the staged goods lines (METHODS 2 and 3: sql/macros.sql scope_class, art_category), totalled per
 -- document key hash (document_hash, as in int_invoice_copy_totals) and category: for a document delivered
 -- once whose line_ids are distinct and whose hash is its own, that is exactly its goods lines per category.
 -- Every other document (int_invoice_special_lines) is counted from its kept lines (METHODS 1).
@@ -16,8 +17,8 @@ with category_names as (
     where category is not null
 ),
 
--- METHODS 2: a known art decides (goods when varekoeb = ja); else a goods UNSPSC segment makes the line goods.
--- METHODS 3: the UNSPSC segment's category; with no usable UNSPSC, the goods art's.
+-- METHODS 2 and 3 (sql/macros.sql scope_class, art_category): goods lines, the UNSPSC segment's category,
+-- with no usable UNSPSC the goods art's.
 arts as (
     select
         arts.art,
@@ -25,12 +26,7 @@ arts as (
         category_names.category_id
     from reference.kontoplan_arter as arts
     left join category_names
-        on category_names.category = case arts.art
-            when '2.2' then 'Fødevarer'
-            when '2.3' then 'Brændstof og energi'
-            when '2.7' then 'Øvrige varer'
-            when '2.9' then 'Øvrige varer'
-        end
+        on category_names.category = art_category(arts.art)
 ),
 
 segments as (
@@ -48,7 +44,7 @@ goods_lines as (
     from staging.stg_invoice_lines as lines
     left join arts on lines.art = arts.art
     left join segments on lines.unspsc_segment = segments.segment
-    where (arts.art is not null and arts.varekoeb = 'ja') or (arts.art is null and segments.varekoeb = 'ja')
+    where scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) = 'goods'
 ),
 
 hash_totals as (

@@ -3,8 +3,8 @@
 -- The one pass over the staged invoice lines that every later table works from (METHODS 1: a document is
 -- identified by its key, and the same document may be delivered in several files). It carries what the
 -- document needs from its lines (year, supplier CVR list, lowest order number, credited number) and the copy's
--- line totals per scope class (METHODS 2: goods / not_goods / unclassified, the same rule as
--- int_invoice_lines), so that no later table reads the lines again.
+-- line totals per scope class (METHODS 2: goods / not_goods / unclassified, sql/macros.sql
+-- scope_class), so that no later table reads the lines again.
 -- line_ids_distinct: true when the copy's line_ids are provably all different (the integers 1-64, as many
 -- distinct bits as lines). Only a copy where it is false can repeat a line_id (METHODS 1: counted once); its
 -- totals are recounted over its kept lines (int_invoice_special_lines, int_invoice_documents).
@@ -44,12 +44,7 @@ invoice_lines as (
         lines.credited_document_number,
         try_cast(lines.line_id as integer) as line_number,
         lines.amount_kr,
-        -- METHODS 2, as in int_invoice_lines: a known art decides; else a goods UNSPSC segment makes the
-        -- line goods; else (no art and a services segment, an unknown segment or no UNSPSC) it is unclassified
-        coalesce(case when arts.art is not null then arts.varekoeb = 'ja' else segments.varekoeb = 'ja' end, false)
-            as is_goods,
-        arts.art is not null and arts.varekoeb is distinct from 'ja' as is_not_goods,
-        arts.art is null and segments.varekoeb is distinct from 'ja' as is_unclassified
+        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class  -- METHODS 2
     from staging.stg_invoice_lines as lines
     left join arts on lines.art = arts.art
     left join segments on lines.unspsc_segment = segments.segment
@@ -78,11 +73,11 @@ copy_totals as (
             false
         ) as line_ids_distinct,
         sum(amount_kr) as total_kr,
-        count(*) filter (where is_goods) as goods_lines,
-        coalesce(sum(amount_kr) filter (where is_goods), 0) as goods_spend_kr,
-        count(*) filter (where is_not_goods) as not_goods_lines,
-        count(*) filter (where is_unclassified) as unclassified_lines,
-        coalesce(sum(amount_kr) filter (where is_unclassified), 0) as unclassified_spend_kr
+        count(*) filter (where scope_class = 'goods') as goods_lines,
+        coalesce(sum(amount_kr) filter (where scope_class = 'goods'), 0) as goods_spend_kr,
+        count(*) filter (where scope_class = 'not_goods') as not_goods_lines,
+        count(*) filter (where scope_class = 'unclassified') as unclassified_lines,
+        coalesce(sum(amount_kr) filter (where scope_class = 'unclassified'), 0) as unclassified_spend_kr
     from invoice_lines
     -- year is year(issue_date): a key only so that it needs no aggregate
     group by kommunekode, supplier_cvr, document_type, document_number, issue_date, file_id, year

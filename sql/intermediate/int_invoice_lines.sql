@@ -5,9 +5,10 @@
 -- (purchase category). Amounts are as staged: DECIMAL(18,2), credit-note lines already negative.
 -- line_copies > 1 marks a line delivered more than once in the winning file (see int_duplicate_lines).
 -- The document's own attributes (type, number, date, CVR list, order number) are in int_invoice_documents.
--- A view, for reading single lines: no later table reads it (they work from the one pass over the lines in
--- int_invoice_document_copies and int_invoice_category_totals). A copy whose line_ids are provably distinct
--- (int_invoice_document_copies.line_ids_distinct) keeps every line without the per-line window.
+-- A view, for reading single lines (analysts, tests): no later table reads it (they work from the passes in
+-- int_invoice_copy_totals and int_invoice_categories); scope and category by the macros of sql/macros.sql.
+-- A copy whose line_ids are provably distinct (int_invoice_document_copies.line_ids_distinct) keeps every
+-- line without the per-line window.
 with invoice_lines as (
     select
         file_id,
@@ -97,21 +98,11 @@ classified as (
         kept_lines.*,
         -- METHODS 2: a known art decides; else a goods UNSPSC segment (varekoeb = ja) makes it goods; else
         -- (no art and a services segment, an unknown segment or no UNSPSC) the line is unclassified.
-        case
-            when arts.art is not null and arts.varekoeb = 'ja' then 'goods'
-            when arts.art is not null then 'not_goods'
-            when segments.varekoeb = 'ja' then 'goods'
-            else 'unclassified'
-        end as scope_class,
+        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class,
         -- METHODS 3: the UNSPSC segment's category; with no usable UNSPSC, the goods art's.
         coalesce(
             segments.indkoebskategori,
-            case arts.art
-                when '2.2' then 'Fødevarer'
-                when '2.3' then 'Brændstof og energi'
-                when '2.7' then 'Øvrige varer'
-                when '2.9' then 'Øvrige varer'
-            end
+            art_category(arts.art)
         ) as category
     from kept_lines
     left join arts on kept_lines.art = arts.art

@@ -4,8 +4,8 @@
 -- (int_invoice_document_copies.line_ids_distinct false). Every other copy is the only copy of its document
 -- with distinct line_ids, so all its lines count and its totals come from the one pass over the lines.
 -- is_kept: the line counts (a line of the winning copy, the first record of its line_id); line_copies > 1
--- marks a line_id delivered more than once in the winning file. Scope class and category as in
--- int_invoice_lines (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
+-- marks a line_id delivered more than once in the winning file. Scope class and category by the macros
+-- scope_class and art_category (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
 -- int_duplicate_lines; when every document comes once with distinct line_ids it is empty and costs nothing.
 with special_copies as (
     select
@@ -48,20 +48,10 @@ special_lines as (
         lines.order_number_norm,
         lines.credited_document_number,
         lines.amount_kr,
-        case
-            when arts.art is not null and arts.varekoeb = 'ja' then 'goods'
-            when arts.art is not null then 'not_goods'
-            when segments.varekoeb = 'ja' then 'goods'
-            else 'unclassified'
-        end as scope_class,
+        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class,
         coalesce(
             segments.indkoebskategori,
-            case arts.art
-                when '2.2' then 'Fødevarer'
-                when '2.3' then 'Brændstof og energi'
-                when '2.7' then 'Øvrige varer'
-                when '2.9' then 'Øvrige varer'
-            end
+            art_category(arts.art)
         ) as category
     from staging.stg_invoice_lines as lines
     inner join special_copies
