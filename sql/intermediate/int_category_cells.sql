@@ -9,9 +9,7 @@ with documents as (
 ),
 
 ehandel as (
-    select document_id from intermediate.int_invoice_order_matches
-    union
-    select document_id from intermediate.int_invoice_credit_matches
+    select document_id from intermediate.int_ehandel_documents
 ),
 
 document_categories as (

@@ -13,9 +13,8 @@ matches as (
     select * from intermediate.int_invoice_order_matches
 ),
 
--- METHODS 5: a credit note crediting an e-handel invoice of the same municipality and supplier is e-handel
-credited_ehandel as (
-    select document_id from intermediate.int_invoice_credit_matches
+ehandel as (
+    select document_id, ehandel_via from intermediate.int_ehandel_documents
 ),
 
 suppliers as (
@@ -52,18 +51,15 @@ final as (
         matches.matched_order_id,
         matches.candidate_orders,
         matches.order_total_kr,
-        case
-            when matches.document_id is not null then 'order_number'
-            when credited_ehandel.document_id is not null then 'credited_invoice'
-        end as ehandel_via,
-        matches.document_id is not null or credited_ehandel.document_id is not null as is_ehandel,
+        ehandel.ehandel_via,
+        ehandel.document_id is not null as is_ehandel,
         coalesce(matches.is_fritekst, false) as is_fritekst,
         documents.document_type = 'invoice' and coalesce(matches.is_fakturamatch, false) as is_fakturamatch,
         coalesce(industries.hovedgruppe, '00') as industry_code,
         coalesce(industries.titel, 'Ukendt branche') as industry_name
     from documents
     left join matches on documents.document_id = matches.document_id
-    left join credited_ehandel on documents.document_id = credited_ehandel.document_id
+    left join ehandel on documents.document_id = ehandel.document_id
     left join suppliers on documents.supplier_cvr = suppliers.cvr
     left join industries on left(suppliers.branchekode, 2) = industries.hovedgruppe
 )
