@@ -199,3 +199,8 @@ create or replace macro art_category(art) as
         when '2.7' then 'Øvrige varer'
         when '2.9' then 'Øvrige varer'
     end;
+
+-- METHODS 5 ("a CVR in common"): every Danish CVR a supplier party names, its primary one included, sorted and
+-- distinct; listed is the party's list (XML) or null (CSV: the primary CVR alone). [] when it names none.
+create or replace macro party_cvrs(primary_cvr, listed) as
+    list_sort(list_distinct(list_filter(list_prepend(primary_cvr, coalesce(listed, [])), lambda cvr: cvr is not null)));

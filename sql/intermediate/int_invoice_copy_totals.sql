@@ -61,9 +61,7 @@ copy_totals as (
         year,
         count(*) as line_rows,
         min(record_number) as first_record,
-        -- the supplier's CVR list where it names more than the line's own CVR (XML); else it is that CVR
-        any_value(supplier_cvrs) filter (where len(supplier_cvrs) <> 1 or supplier_cvrs[1] is distinct from supplier_cvr)
-            as listed_cvrs,
+        any_value(supplier_cvrs) as listed_cvrs,  -- the supplier party's CVR list (XML); null for CSV
         min(order_number_norm) as order_number_norm,
         min(credited_document_number) as credited_document_number,
         -- as many distinct bits as lines: every line_id is one of 1-64 and no two are the same
@@ -99,13 +97,7 @@ final as (
         files.source_format,
         copy_totals.line_rows,
         -- every CVR the supplier party names, the primary one included (METHODS 5: a CVR in common)
-        case
-            when copy_totals.listed_cvrs is not null then list_sort(list_distinct(list_filter(
-                list_prepend(copy_totals.supplier_cvr, copy_totals.listed_cvrs), lambda x: x is not null
-            )))
-            when copy_totals.supplier_cvr is not null then [copy_totals.supplier_cvr]
-            else []
-        end as supplier_cvrs,
+        party_cvrs(copy_totals.supplier_cvr, copy_totals.listed_cvrs) as supplier_cvrs,
         copy_totals.order_number_norm,
         copy_totals.credited_document_number,
         copy_totals.line_ids_distinct,

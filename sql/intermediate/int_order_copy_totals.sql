@@ -42,9 +42,7 @@ copy_totals as (
         year,
         count(*) as line_rows,
         min(record_number) as first_record,
-        -- the seller's CVR list where it names more than the line's own CVR (XML); else it is that CVR
-        any_value(supplier_cvrs) filter (where len(supplier_cvrs) <> 1 or supplier_cvrs[1] is distinct from supplier_cvr)
-            as listed_cvrs,
+        any_value(supplier_cvrs) as listed_cvrs,  -- the seller party's CVR list (XML); null for CSV
         sum(amount_kr) as total_kr,
         -- the order types of the copy: the four known ones as bits, any other in a list
         bit_or(case order_type when 'e-ordre' then 1 when 'fritekst' then 2 when 'katalog' then 4 when 'punchout' then 8 end)
@@ -76,13 +74,7 @@ final as (
         files.source_format,
         copy_totals.line_rows,
         -- every CVR the seller party names, the primary one included (METHODS 5: a CVR in common)
-        case
-            when copy_totals.listed_cvrs is not null then list_sort(list_distinct(list_filter(
-                list_prepend(copy_totals.supplier_cvr, copy_totals.listed_cvrs), lambda x: x is not null
-            )))
-            when copy_totals.supplier_cvr is not null then [copy_totals.supplier_cvr]
-            else []
-        end as supplier_cvrs,
+        party_cvrs(copy_totals.supplier_cvr, copy_totals.listed_cvrs) as supplier_cvrs,
         cast(copy_totals.total_kr as decimal(18, 2)) as total_kr,
         coalesce(copy_totals.known_types & 2 <> 0, false) as is_fritekst,
         -- the distinct order types, sorted

@@ -80,7 +80,7 @@ final as (
         order_date,
         year,
         supplier_cvr,
-        supplier_cvrs,
+        party_cvrs(supplier_cvr, supplier_cvrs) as supplier_cvrs,
         order_line_id,
         amount_kr,
         order_type,

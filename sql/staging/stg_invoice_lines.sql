@@ -21,8 +21,7 @@ final as (
         l.issue_date,
         cast(year(l.issue_date) as integer) as year,
         l.supplier_cvr,
-        coalesce(l.supplier_cvrs, case when l.supplier_cvr is not null then [l.supplier_cvr] else [] end)
-            as supplier_cvrs,
+        l.supplier_cvrs,
         l.supplier_name,
         l.buyer_gln,
         l.order_number,

@@ -22,8 +22,7 @@ final as (
         l.order_date,
         cast(year(l.order_date) as integer) as year,
         l.supplier_cvr,
-        coalesce(l.supplier_cvrs, case when l.supplier_cvr is not null then [l.supplier_cvr] else [] end)
-            as supplier_cvrs,
+        l.supplier_cvrs,
         l.supplier_name,
         l.item_number,
         l.description,
