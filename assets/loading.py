@@ -350,6 +350,7 @@ def validate_loaded_files(con: duckdb.DuckDBPyConnection, log: Log = print) -> i
             continue
         from assets.quality import files as file_checks  # pandas and GX only when something new arrived
 
+        checks_started = time.perf_counter()
         verdicts = file_checks.validate_files(con, kind, file_ids)
         con.execute("begin")
         try:
@@ -364,6 +365,7 @@ def validate_loaded_files(con: duckdb.DuckDBPyConnection, log: Log = print) -> i
         except BaseException:
             con.execute("rollback")
             raise
+        log(f"file checks on {len(file_ids):,} {kind} files: {time.perf_counter() - checks_started:.1f} s")
     return refused
 
 

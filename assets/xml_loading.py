@@ -6,6 +6,7 @@ file expectations (assets/quality/files.py) ran on the batch: a document failing
 registered as refused with the check's reason and none of its lines stay.
 """
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,7 +112,11 @@ def load_xml_files(
         try:
             for kind, kind_rows in rows.items():
                 _insert(con, kind, kind_rows)
+            checks_started = time.perf_counter()
             registrations, kept_out = _apply_file_checks(con, registrations)
+            log(
+                f"file checks on XML documents {start + 1}-{start + len(chunk)}: {time.perf_counter() - checks_started:.1f} s"
+            )
             loaded -= kept_out
             refused += kept_out
             register_files(con, [

@@ -6,11 +6,14 @@ Generates (once, cached under .bench/) a data set at the given scale, then in th
 3. a new monthly extract: one municipality's last monthly invoice file is held back during 1 and 2, then
    delivered, and `ehandel run` runs again on the warm warehouse (the monthly refresh of issue 7).
 Each step runs in its own process, so peak memory (max RSS) is measured per step by the kernel.
-Results are appended to BENCHMARKS.md with the machine and the date.
+Results are appended to BENCHMARKS.md with the machine and the date. Each pipeline run's log (Dagster's debug
+events, with every step's duration) is kept in .bench/<data set>/bench-cold.log and bench-monthly.log, and
+the slowest steps are printed: where the time goes.
 """
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +83,7 @@ def _raw_size(raw: Path) -> tuple[int, float]:
 def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
     data = BENCH_DIR / f"scale-{scale:g}-{years}-{seed}"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    run_env = {**env, "EHANDEL_LOG_LEVEL": "DEBUG"}  # step durations in the kept log
     ehandel = [sys.executable, "-m", "pipelines.cli"]
     if not (data / "raw" / ".complete").exists():
         shutil.rmtree(data, ignore_errors=True)
@@ -115,11 +119,16 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
             [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
         )
         print("pipeline: ehandel run, cold ...")
-        run_s, run_rss, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
+        run_s, run_rss, run_log = _timed([*ehandel, "run", "--data-dir", str(data)], run_env)
     finally:
         os.replace(held_back, monthly)
     print(f"pipeline: ehandel run after a new monthly extract ({monthly.relative_to(data / 'raw')}) ...")
-    month_s, _, _ = _timed([*ehandel, "run", "--data-dir", str(data)], env)
+    month_s, _, month_log = _timed([*ehandel, "run", "--data-dir", str(data)], run_env)
+    for name, log in (("cold", run_log), ("monthly", month_log)):
+        (data / f"bench-{name}.log").write_text(log, encoding="utf-8")
+        print(f"slowest steps of the {name} run (log: {data / f'bench-{name}.log'}):")
+        for step, seconds in slowest_steps(log):
+            print(f"  {seconds:7.1f} s  {step}")
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
@@ -133,6 +142,20 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
         f"ratio {run_s / ref_s:.2f}; a new monthly extract {month_s:.1f} s ({month_s / run_s:.0%} of the cold run); "
         f"data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
     )
+
+
+STEP_FINISHED = re.compile(r'Finished execution of step "([^"]+)" in ([0-9hms.]+)\.$', re.MULTILINE)
+DURATION_PART = re.compile(r"([0-9.]+)(ms|h|m|s)")
+
+
+def slowest_steps(log: str, count: int = 8) -> list[tuple[str, float]]:
+    """(step, seconds) of the slowest Dagster steps in a run's debug log (durations as '533ms', '4m52s')."""
+    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    steps = [
+        (step, sum(float(n) * unit[u] for n, u in DURATION_PART.findall(duration)))
+        for step, duration in STEP_FINISHED.findall(log)
+    ]
+    return sorted(steps, key=lambda step: -step[1])[:count]
 
 
 def _monthly_extract(raw: Path) -> Path:

@@ -1,5 +1,6 @@
 """The DuckDB warehouse: connections, SQL files and the reference tables."""
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -73,12 +74,17 @@ def sql_table_name(path: Path) -> tuple[str, str]:
 def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None = None) -> int | None:
     """Create or replace the table (or view) of one SQL file (its query ends in `select * from final`).
 
-    A file whose first line is `-- materialized: view` makes a view: used where a table would only copy rows.
+    The first line may say how the file is materialised:
+    - `-- materialized: view`: a view, where a table would only copy rows;
+    - `-- materialized: incremental by file_id of <invoices|orders>`: a table of per-content rows (a content's
+      rows depend on its staged lines and the reference tables only), kept current content by content
+      (materialise_per_file).
     Returns the table's row count; None for a view (counting it would evaluate the whole view).
     """
     schema, table = sql_table_name(path)
     text = path.read_text(encoding="utf-8")
-    kind = "view" if text.lstrip().startswith("-- materialized: view") else "table"
+    first_line = text.lstrip().splitlines()[0] if text.strip() else ""
+    kind = "view" if first_line.startswith("-- materialized: view") else "table"
     query = text.strip().rstrip(";")
     # a table that became a view (or a view that became a table) since the warehouse was last built
     other = "table" if kind == "view" else "view"
@@ -89,11 +95,128 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     ).fetchone()
     if existing and existing[0]:
         con.execute(f"drop {other} {schema}.{table}")
-    con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
+    if first_line.startswith("-- materialized: incremental"):
+        materialise_per_file(con, path, query)
+    else:
+        con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
     if kind == "view":
         return None
     row = con.execute(f"select count(*) from {schema}.{table}").fetchone()
     return int(row[0]) if row else 0
+
+
+# The contents of a kind ('invoices' or 'orders') whose staged lines are current.
+CURRENT_FILES = "select file_id from staging.stg_files where kind = '{kind}'"
+# More new contents than this and the per-file table is rebuilt: one pass beats a long list of contents.
+MAX_NEW_FILES = 2000
+# How each per-file table was last brought up to date (asset metadata, tests), and the contents it has computed
+# (a content may give no row: one without goods lines has no categories).
+PER_FILE_STATE = "intermediate.per_file_state"
+PER_FILE_CONTENTS = "intermediate.per_file_contents"
+PER_FILE = re.compile(r"-- materialized: incremental by file_id of (invoices|orders)\b")
+
+
+def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
+    """Keep a per-file table current without recomputing the contents it already holds.
+
+    Rows of contents no longer current leave; only contents new since the last run are computed, found through
+    the file_key zone maps of the ingest tables (the new contents are named in the query, so that DuckDB pushes
+    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_per_file_fingerprint)
+    or when many contents are new.
+    """
+    schema, table = sql_table_name(path)
+    name = f"{schema}.{table}"
+    match = PER_FILE.match(query.lstrip())
+    if not match:
+        raise ValueError(
+            f"{path}: the first line must be '-- materialized: incremental by file_id of <kind>'"
+        )
+    current = CURRENT_FILES.format(kind=match[1])
+    fingerprint = _per_file_fingerprint(con, path, query)
+    con.execute(f"""
+        create table if not exists {PER_FILE_STATE} (
+            table_name varchar primary key, fingerprint varchar, rebuilt boolean, new_contents integer,
+            removed_rows bigint, updated_at timestamp with time zone)
+    """)
+    con.execute(f"create table if not exists {PER_FILE_CONTENTS} (table_name varchar, file_id varchar)")
+    stored = con.execute(f"select fingerprint from {PER_FILE_STATE} where table_name = ?", [name]).fetchall()
+    exists = table_exists(con, schema, table)
+    computed = f"select file_id from {PER_FILE_CONTENTS} where table_name = {sql_literal(name)}"
+    new_files = (
+        [row[0] for row in con.execute(f"{current} except {computed}").fetchall()]
+        if exists and stored == [(fingerprint,)]
+        else None
+    )
+    rebuilt = new_files is None or len(new_files) > MAX_NEW_FILES
+    removed = 0
+    con.execute("begin")
+    try:
+        if rebuilt:
+            con.execute(f"create or replace table {name} as {query}")
+            con.execute(f"delete from {PER_FILE_CONTENTS} where table_name = ?", [name])
+            con.execute(f"insert into {PER_FILE_CONTENTS} select ?, file_id from ({current})", [name])
+        else:
+            (removed,) = con.execute(f"delete from {name} where file_id not in ({current})").fetchall()[0]
+            con.execute(
+                f"delete from {PER_FILE_CONTENTS} where table_name = ? and file_id not in ({current})", [name]
+            )
+            if new_files:
+                named = ", ".join(sql_literal(file_id) for file_id in new_files)
+                con.execute(f"insert into {name} select * from ({query}) where file_id in ({named})")
+                con.execute(
+                    f"insert into {PER_FILE_CONTENTS} select ?, unnest(?::varchar[])", [name, new_files]
+                )
+        con.execute(
+            f"insert or replace into {PER_FILE_STATE} values (?, ?, ?, ?, ?, now())",
+            [name, fingerprint, rebuilt, None if rebuilt else len(new_files or []), removed],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() and schema_name = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
+def per_file_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict | None:
+    """How a per-file table was last brought up to date: rebuilt, or the new contents added and rows removed."""
+    if not table_exists(con, *PER_FILE_STATE.split(".")):
+        return None
+    found = con.execute(
+        f"select rebuilt, new_contents, removed_rows from {PER_FILE_STATE} where table_name = ?",
+        [f"{schema}.{table}"],
+    ).fetchall()
+    if not found:
+        return None
+    rebuilt, new_contents, removed_rows = found[0]
+    return {"rebuilt": bool(rebuilt), "new_contents": new_contents, "removed_rows": removed_rows}
+
+
+def _per_file_fingerprint(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> str:
+    """What a per-file table's rows depend on besides the files: its SQL, the SQL that typed and staged the
+    lines (and the macros), the ingest tables' version (a new version reloads every content) and the reference
+    tables it reads."""
+    upstream = [*sql_files(("ingest", "staging")), SQL_DIR / "macros.sql"]
+    parts = [query, *(p.read_text(encoding="utf-8") for p in upstream)]
+    # (a warehouse made from staging tables alone, as the SQL tests make, has no ingest tables)
+    if table_exists(con, "ingest", "schema_version"):
+        (version,) = con.execute("select max(version) from ingest.schema_version").fetchall()[0]
+        parts.append(f"ingest schema version {version}")
+    for schema, table in sorted(sql_dependencies(path)):
+        if schema == "reference":
+            (digest,) = con.execute(
+                f"select md5(coalesce(string_agg(t::varchar, chr(10) order by t::varchar), '')) from {schema}.{table} t"
+            ).fetchall()[0]
+            parts.append(f"{table}:{digest}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def load_static_reference(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

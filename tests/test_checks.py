@@ -261,15 +261,15 @@ BREAKS = {
         "2021",
     ),
     "invoice_line_one_scope_class": (
-        # a line counted in two scope classes (the lines are counted per document, int_invoice_copy_totals)
-        "update intermediate.int_invoice_copy_totals set goods_lines = goods_lines + 1 where kommunekode = '0860'",
+        # a line counted in two scope classes (the lines are counted per document copy, int_invoice_file_copies)
+        "update intermediate.int_invoice_file_copies set goods_lines = goods_lines + 1 where kommunekode = '0860'",
         "ERROR",
         "0860",
     ),
     "document_one_row_per_key": (
         # the same document twice (int_invoices is a view over the copies)
-        "insert into intermediate.int_invoice_copy_totals "
-        "select * from intermediate.int_invoice_copy_totals where kommunekode = '0440' limit 1",
+        "insert into intermediate.int_invoice_file_copies "
+        "select * from intermediate.int_invoice_file_copies where kommunekode = '0440' limit 1",
         "ERROR",
         "0440",
     ),
@@ -309,10 +309,10 @@ SECOND_BREAKS = {
     ),
     "document_one_row_per_key": (
         # two copies numbered alike (a file that numbered two records alike), different documents
-        "update intermediate.int_invoice_copy_totals set copy_number = "
-        "(select min(copy_number) from intermediate.int_invoice_copy_totals where kommunekode = '0440') "
-        "where copy_number = (select max(copy_number) from intermediate.int_invoice_copy_totals "
-        "where kommunekode = '0440')",
+        "update intermediate.int_invoice_file_copies set first_record = "
+        "(select min(first_record) from intermediate.int_invoice_file_copies where kommunekode = '0440') "
+        "where first_record = (select max(first_record) from intermediate.int_invoice_file_copies "
+        "where kommunekode = '0440') and kommunekode = '0440'",
         "int_invoice_copy_totals",
     ),
 }

@@ -91,3 +91,63 @@ def test_official_order_invoice_pairs_are_ehandel(tmp_path, scenario):
             "select document_number, document_type, is_ehandel from intermediate.int_invoices order by 1, 2"
         ).fetchall()
     assert invoices and all(is_ehandel for *_, is_ehandel in invoices), invoices
+
+
+def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
+    """The per-content tables (int_invoice_file_*) are kept current content by content: after new, changed,
+    deleted and duplicated files the marts are those of a cold run over the same raw/."""
+    root = tmp_path / "warm"
+    tiny_data_set(root)
+    run(root)
+    raw = root / "raw"
+    header = (raw / "invoices/0159/2021.csv").read_text(encoding="utf-8").splitlines()[0]
+    # a new monthly extract for Kerteminde; Hjørring's file corrected in place; Gladsaxe 2020 withdrawn
+    (raw / "invoices/0440/2021-12.csv").write_text(
+        f"{header}\nF8;Faktura;2021-12-03;11111111;3003;;1;2.2;;70,00\n", encoding="utf-8"
+    )
+    (raw / "invoices/0860/2021.csv").write_text(
+        f"{header}\nF7;Faktura;2021-01-10;11111111;;;1;2.2;;4000,00\n", encoding="utf-8"
+    )
+    (raw / "invoices/0159/2020.csv").unlink()
+    shutil.copy(raw / "invoices/0440/2021.csv", raw / "invoices/0440/2021 (kopi).csv")
+    run(root)
+    cold = tmp_path / "cold"
+    shutil.copytree(raw, cold / "raw")
+    run(cold)
+    assert mart_bytes(root) == mart_bytes(cold)
+    with duckdb.connect(str(DataDir(root).warehouse), read_only=True) as con:
+        kerteminde = con.execute(
+            "select sum(total_kr) from intermediate.int_invoice_file_copies "
+            "join ingest.files using (file_id) where files.folder_kommunekode = '0440'"
+        ).fetchall()
+        assert kerteminde == [(100 + 900 + 70,)]
+        # the warm run added the two new contents and removed the two withdrawn ones' copies; no rebuild
+        state = con.execute(
+            "select rebuilt, new_contents, removed_rows from intermediate.per_file_state "
+            "where table_name = 'intermediate.int_invoice_file_copies'"
+        ).fetchall()
+        assert state == [(False, 2, 2)]
+
+
+def test_a_changed_reference_table_recomputes_the_per_file_tables():
+    """A per-file table is computed once per content, but again from scratch when what its rows depend on
+    changes: here the chart of accounts says art 2.2 is no longer goods."""
+    from pipelines.warehouse import connect
+    from tests.sql_fixtures import build_marts, create_warehouse_tables, insert_invoice_lines
+
+    with connect() as con:
+        create_warehouse_tables(con)
+        insert_invoice_lines(con, [
+            dict(kommunekode="0159", document_number="F1", issue_date="2021-03-01", supplier_cvr="11111111",
+                 line_id="1", art="2.2", unspsc=None, amount_kr="100.00"),
+        ])  # fmt: skip
+        build_marts(con)
+        build_marts(con)  # nothing new: no content computed again
+        state = "select rebuilt, new_contents from intermediate.per_file_state where table_name = ?"
+        copies = "intermediate.int_invoice_file_copies"
+        assert con.execute(state, [copies]).fetchall() == [(False, 0)]
+        assert con.execute(f"select goods_lines from {copies}").fetchall() == [(1,)]
+        con.execute("update reference.kontoplan_arter set varekoeb = 'nej' where art = '2.2'")
+        build_marts(con)
+        assert con.execute(state, [copies]).fetchall() == [(True, None)]
+        assert con.execute(f"select goods_lines, not_goods_lines from {copies}").fetchall() == [(0, 1)]

@@ -1,93 +1,33 @@
+-- materialized: view
 -- Grain: one row per copy of an order document, i.e. per
 -- (kommunekode, supplier_cvr, order_number_norm, order_date) x delivered file (file_id).
--- The one pass over the staged order lines (METHODS 1 for orders: an order is identified by its municipality,
--- supplier CVR (null for an XML order naming no Danish CVR), normalised order number and order date, so
--- '0005002701' and '5002701' delivered as a CSV row and as an XML order are one order). It carries the copy's
--- totals (METHODS 5, 7: total_kr, fritekst, order types, CVR list), so that int_orders works on copies, not
--- lines, and line_ids_distinct: true when the copy's order_line_ids are provably all different (the integers
--- 1-64, as many distinct bits as lines). Only a copy where it is false can repeat a line (METHODS 1: counted
--- once); int_orders takes those from int_order_lines.
--- order_hash: hash() of the order key; copies of an order share it (int_order_copy_ranks).
+-- The copies of int_order_file_copies (computed once per content) numbered across the current contents.
 -- copy_number: the copy's file number (its file_id's rank) x 2^32 + its first record_number in the file (record
 -- numbers are unique within a file): unique per copy, and the same in every run over the same files.
 with files as (
-    select file_id, any_value(source_format) as source_format, row_number() over (order by file_id) as file_number
-    from staging.stg_order_lines
-    group by file_id
-),
-
-order_lines as (
-    select
-        file_id,
-        record_number,
-        kommunekode,
-        supplier_cvr,
-        order_number_norm,
-        order_date,
-        year,
-        supplier_cvrs,
-        amount_kr,
-        order_type,
-        try_cast(order_line_id as integer) as line_number
-    from staging.stg_order_lines
-),
-
-copy_totals as (
-    select
-        kommunekode,
-        supplier_cvr,
-        order_number_norm,
-        order_date,
-        file_id,
-        year,
-        count(*) as line_rows,
-        min(record_number) as first_record,
-        any_value(supplier_cvrs) as listed_cvrs,  -- the seller party's CVR list (XML); null for CSV
-        sum(amount_kr) as total_kr,
-        -- the order types of the copy: the four known ones as bits, any other in a list
-        bit_or(case order_type when 'e-ordre' then 1 when 'fritekst' then 2 when 'katalog' then 4 when 'punchout' then 8 end)
-            as known_types,
-        list(order_type) filter (where order_type not in ('e-ordre', 'fritekst', 'katalog', 'punchout')) as other_types,
-        -- as many distinct bits as lines: every line_id is one of 1-64 and no two are the same
-        coalesce(
-            bit_count(bit_or(case when line_number between 1 and 64 then 1::ubigint << (line_number - 1) end))
-                = count(*),
-            false
-        ) as line_ids_distinct
-    from order_lines
-    -- year is year(order_date): a key only so that it needs no aggregate
-    group by kommunekode, supplier_cvr, order_number_norm, order_date, file_id, year
+    select file_id, row_number() over (order by file_id) as file_number
+    from (select distinct file_id from intermediate.int_order_file_copies)
 ),
 
 final as (
     select
-        -- the copy's number: its file's number (files in file_id order) and its first record in the file
-        files.file_number * 4294967296 + copy_totals.first_record as copy_number,
-        hash(copy_totals.kommunekode, copy_totals.supplier_cvr, copy_totals.order_number_norm,
-            copy_totals.order_date) as order_hash,
-        copy_totals.kommunekode,
-        copy_totals.supplier_cvr,
-        copy_totals.order_number_norm,
-        copy_totals.order_date,
-        copy_totals.year,
-        copy_totals.file_id,
-        files.source_format,
-        copy_totals.line_rows,
-        -- every CVR the seller party names, the primary one included (METHODS 5: a CVR in common)
-        party_cvrs(copy_totals.supplier_cvr, copy_totals.listed_cvrs) as supplier_cvrs,
-        cast(copy_totals.total_kr as decimal(18, 2)) as total_kr,
-        coalesce(copy_totals.known_types & 2 <> 0, false) as is_fritekst,
-        -- the distinct order types, sorted
-        list_sort(list_distinct(list_concat(
-            case when copy_totals.known_types & 1 <> 0 then ['e-ordre'] else [] end,
-            case when copy_totals.known_types & 2 <> 0 then ['fritekst'] else [] end,
-            case when copy_totals.known_types & 4 <> 0 then ['katalog'] else [] end,
-            case when copy_totals.known_types & 8 <> 0 then ['punchout'] else [] end,
-            coalesce(copy_totals.other_types, [])
-        ))) as order_types,
-        copy_totals.line_ids_distinct
-    from copy_totals
-    inner join files on copy_totals.file_id = files.file_id
+        files.file_number * 4294967296 + copies.first_record as copy_number,
+        copies.order_hash,
+        copies.kommunekode,
+        copies.supplier_cvr,
+        copies.order_number_norm,
+        copies.order_date,
+        copies.year,
+        copies.file_id,
+        copies.source_format,
+        copies.line_rows,
+        copies.supplier_cvrs,
+        copies.total_kr,
+        copies.is_fritekst,
+        copies.order_types,
+        copies.line_ids_distinct
+    from intermediate.int_order_file_copies as copies
+    inner join files on copies.file_id = files.file_id
 )
 
 select * from final

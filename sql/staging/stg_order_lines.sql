@@ -1,14 +1,7 @@
 -- materialized: view
 -- staging.stg_order_lines: one row per accepted order line of a content that is delivered now
 -- (docs/staging_contract.md). A view: the rows were typed once, when their file was loaded.
-with deliveries as (
-    select files.file_key, files.file_id, files.source_format, deliveries.source_file, deliveries.delivered_at
-    from staging.stg_deliveries deliveries
-    join ingest.files files using (file_id)
-    where deliveries.is_first_copy
-),
-
-final as (
+with final as (
     select
         d.file_id,
         l.record_number,
@@ -32,7 +25,7 @@ final as (
         l.order_type,
         l.agreement_number
     from ingest.order_rows l
-    join deliveries d using (file_key)
+    join staging.stg_files d using (file_key)
     where l.reject_reason is null
 )
 

@@ -1,0 +1,18 @@
+"""The benchmark's reading of a run's log: which steps took the time."""
+
+from pipelines.bench import slowest_steps
+
+LOG = """\
+2026-11-28 05:57:26 +0000 - dagster - DEBUG - refresh_warehouse - 1f5a - 29443 - ingest_raw - STEP_SUCCESS - Finished execution of step "ingest_raw" in 4m52s.
+2026-11-28 05:57:29 +0000 - dagster - DEBUG - refresh_warehouse - 1f5a - 29443 - intermediate__int_x - STEP_SUCCESS - Finished execution of step "intermediate__int_x" in 2.14s.
+2026-11-28 05:57:30 +0000 - dagster - DEBUG - refresh_warehouse - 1f5a - 29443 - marts__mart_y - STEP_SUCCESS - Finished execution of step "marts__mart_y" in 533ms.
+2026-11-28 05:57:30 +0000 - dagster - DEBUG - refresh_warehouse - 1f5a - 29443 - marts__mart_z - STEP_SUCCESS - Finished execution of step "marts__mart_z" in 8.3ms.
+"""
+
+
+def test_slowest_steps_reads_every_duration_format_dagster_writes():
+    assert slowest_steps(LOG, count=3) == [
+        ("ingest_raw", 4 * 60 + 52),
+        ("intermediate__int_x", 2.14),
+        ("marts__mart_y", 0.533),
+    ]
