@@ -5,25 +5,20 @@
 -- rows whose key hash occurs more than once can break either rule: they alone are grouped by the exact key.
 -- Ids are copy numbers (file rank x 2^32 + first record in the file): two different documents could share
 -- one only if a file numbered two records alike, so the copy numbers themselves are checked too.
-with invoices as materialized (
-    select
-        document_id,
-        kommunekode,
-        supplier_cvr,
-        document_type,
-        document_number,
-        issue_date,
-        year,
-        hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash
+with invoice_hashes as (
+    select hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash
     from intermediate.int_invoices
 ),
 
 repeated_hashes as (
-    select key_hash from invoices group by key_hash having count(*) > 1
+    select key_hash from invoice_hashes group by key_hash having count(*) > 1
 ),
 
 candidates as (
-    select * from invoices where key_hash in (select key_hash from repeated_hashes)
+    select document_id, kommunekode, supplier_cvr, document_type, document_number, issue_date, year
+    from intermediate.int_invoices
+    where hash(kommunekode, supplier_cvr, document_type, document_number, issue_date)
+        in (select key_hash from repeated_hashes)
 ),
 
 invoice_ids as (
