@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import duckdb
 from dagster import ConfigurableResource, Failure, InitResourceContext
+from pydantic import PrivateAttr
 
 from pipelines import publication, warehouse
 from pipelines.locking import DataDirBusy, hold_until_exit
@@ -21,6 +22,9 @@ class Warehouse(ConfigurableResource):
     """
 
     data_dir: str
+    # One DuckDB instance for the whole run: every asset's connection shares its buffer pool (the tables the
+    # last step wrote are still in memory) and the warehouse is checkpointed when the run ends, not per step.
+    _instance: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     @property
     def paths(self) -> DataDir:
@@ -34,6 +38,12 @@ class Warehouse(ConfigurableResource):
         except DataDirBusy as busy:
             raise Failure(str(busy)) from None
         publication.clean_leftovers(self.paths)
+        self._instance = warehouse.open_warehouse(self.paths.warehouse)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._instance is not None:
+            self._instance.close()
+            self._instance = None
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

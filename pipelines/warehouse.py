@@ -33,9 +33,9 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-@contextmanager
-def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse with every layer's schema and the project's macros; always closed."""
+def open_warehouse(path: Path | str = ":memory:", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse with every layer's schema and the project's macros. Connections to the
+    same file in one process share one DuckDB instance (and its buffer pool) while any of them is open."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     memory_limit = os.environ.get("EHANDEL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
@@ -50,6 +50,17 @@ def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterat
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
         run_sql_file(con, SQL_DIR / "macros.sql")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """open_warehouse, always closed."""
+    con = open_warehouse(path, threads)
+    try:
         yield con
     finally:
         con.close()

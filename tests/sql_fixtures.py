@@ -102,9 +102,12 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     # the contents of the hand-made lines are the current ones (the per-file tables are kept against them)
     con.execute("""
         create or replace table staging.stg_files as
-        select distinct file_id, 'invoices' as kind from staging.stg_invoice_lines
+        select file_id, 'invoices' as kind, any_value(source_format) as source_format,
+               any_value(source_file) as source_file, max(delivered_at) as delivered_at
+        from staging.stg_invoice_lines group by file_id
         union all
-        select distinct file_id, 'orders' as kind from staging.stg_order_lines
+        select file_id, 'orders', any_value(source_format), any_value(source_file), max(delivered_at)
+        from staging.stg_order_lines group by file_id
     """)
     skipped: set[tuple[str, str]] = set()
     counts = {}

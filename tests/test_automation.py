@@ -20,9 +20,12 @@ from pipelines.resources import Warehouse
 
 def evaluate(defs, warehouse, cursor, instance):
     sensor = defs.resolve_sensor_def("raw_folder_sensor")
-    context = build_sensor_context(cursor=cursor, instance=instance, resources={"warehouse": warehouse})
-    result = sensor(context)
-    return result, context.cursor
+    # a context manager: the warehouse resource has a teardown (it closes the run's DuckDB instance)
+    with build_sensor_context(
+        cursor=cursor, instance=instance, resources={"warehouse": warehouse}
+    ) as context:
+        result = sensor(context)
+        return result, context.cursor
 
 
 def test_sensor_starts_a_run_when_raw_changes(tmp_path):

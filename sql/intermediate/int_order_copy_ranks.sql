@@ -22,11 +22,9 @@ shared_copies as materialized (
 
 -- the delivery of the files those copies came in
 files as (
-    select file_id, any_value(source_format) as source_format, any_value(source_file) as source_file,
-           max(delivered_at) as delivered_at
-    from staging.stg_order_lines
+    select file_id, source_format, source_file, delivered_at
+    from staging.stg_files
     where file_id in (select file_id from shared_copies)
-    group by file_id
 ),
 
 final as (
