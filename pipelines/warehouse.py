@@ -49,11 +49,27 @@ def open_warehouse(path: Path | str = ":memory:", threads: int | None = None) ->
         con.execute("set enable_progress_bar = false")
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
-        run_sql_file(con, SQL_DIR / "macros.sql")
+        _ensure_macros(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _ensure_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros of sql/macros.sql unless the database holds this very version of them (a run's steps
+    open ~50 connections to one instance; the macros are stored in the database)."""
+    text = (SQL_DIR / "macros.sql").read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    held = con.execute(
+        "select macro_definition from duckdb_functions() where function_name = 'ehandel_macros_version' "
+        "and database_name = current_database()"
+    ).fetchall()
+    if held and digest in str(held[0][0]):
+        return
+    for statement in split_statements(text):
+        con.execute(statement)
+    con.execute(f"create or replace macro ehandel_macros_version() as '{digest}'")
 
 
 @contextmanager
@@ -64,12 +80,6 @@ def connect(path: Path | str = ":memory:", threads: int | None = None) -> Iterat
         yield con
     finally:
         con.close()
-
-
-def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Execute every statement of a SQL file (statements end with ';' at a line end)."""
-    for statement in split_statements(path.read_text(encoding="utf-8")):
-        con.execute(statement)
 
 
 def split_statements(text: str) -> list[str]:
