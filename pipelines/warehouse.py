@@ -142,8 +142,8 @@ def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str)
 
     Rows of contents no longer current leave; only contents new since the last run are computed, found through
     the file_key zone maps of the ingest tables (the new contents are named in the query, so that DuckDB pushes
-    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_per_file_fingerprint)
-    or when many contents are new.
+    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_per_file_fingerprint),
+    when many contents are new, or after the ingest tables were read again (forget_per_file_tables).
     """
     schema, table = sql_table_name(path)
     name = f"{schema}.{table}"
@@ -221,18 +221,29 @@ def per_file_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> d
     return {"rebuilt": bool(rebuilt), "new_contents": new_contents, "removed_rows": removed_rows}
 
 
+def forget_per_file_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every per-file table is rebuilt by its next run (the ingest tables were read again from DIR/raw)."""
+    con.execute(f"drop table if exists {PER_FILE_STATE}")
+
+
 def _per_file_fingerprint(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> str:
-    """What a per-file table's rows depend on besides the files: its SQL, the SQL that typed and staged the
-    lines (and the macros), the ingest tables' version (a new version reloads every content) and the reference
-    tables it reads."""
-    upstream = [*sql_files(("ingest", "staging")), SQL_DIR / "macros.sql"]
-    parts = [query, *(p.read_text(encoding="utf-8") for p in upstream)]
-    # (a warehouse made from staging tables alone, as the SQL tests make, has no ingest tables)
-    if table_exists(con, "ingest", "schema_version"):
-        (version,) = con.execute("select max(version) from ingest.schema_version").fetchall()[0]
-        parts.append(f"ingest schema version {version}")
-    for schema, table in sorted(sql_dependencies(path)):
-        if schema == "reference":
+    """What a per-file table's rows depend on besides the files: the SQL of every table upstream of it (and the
+    macros and the ingest SQL that typed the lines), and the content of every reference table upstream."""
+    made_by = {sql_table_name(p): p for p in sql_files(("staging", "intermediate"))}
+    upstream: set[tuple[str, str]] = set()
+    pending = set(sql_dependencies(path))
+    while pending:
+        table = pending.pop()
+        upstream.add(table)
+        if table in made_by:
+            pending |= sql_dependencies(made_by[table]) - upstream
+    parts = [query]
+    for source in (SQL_DIR / "macros.sql", *sql_files(("ingest",))):
+        parts.append(source.read_text(encoding="utf-8"))
+    for schema, table in sorted(upstream):
+        if (schema, table) in made_by:
+            parts.append(made_by[(schema, table)].read_text(encoding="utf-8"))
+        elif schema == "reference":
             (digest,) = con.execute(
                 f"select md5(coalesce(string_agg(t::varchar, chr(10) order by t::varchar), '')) from {schema}.{table} t"
             ).fetchall()[0]

@@ -9,7 +9,7 @@ with order_copies as (
 
 -- the lines of the copies that need the per-line rule (int_invoice_special_lines): every line of a copy that
 -- another copy replaces, and every record after the first of a line_id repeated in the winning copy
-superseded_invoice_lines as (
+invoice_duplicates as (
     select
         'invoice' as extract_kind,
         file_id,
@@ -18,27 +18,11 @@ superseded_invoice_lines as (
         kommunekode,
         document_number,
         line_id,
-        'superseded_copy' as reason,
-        winning_file_id as kept_file_id,
-        winning_source_file as kept_source_file
+        case when is_winning_copy then 'repeated_line' else 'superseded_copy' end as reason,
+        case when is_winning_copy then file_id else winning_file_id end as kept_file_id,
+        case when is_winning_copy then source_file else winning_source_file end as kept_source_file
     from intermediate.int_invoice_special_lines
-    where not is_winning_copy
-),
-
-repeated_invoice_lines as (
-    select
-        'invoice' as extract_kind,
-        file_id,
-        record_number,
-        source_file,
-        kommunekode,
-        document_number,
-        line_id,
-        'repeated_line' as reason,
-        file_id as kept_file_id,
-        source_file as kept_source_file
-    from intermediate.int_invoice_special_lines
-    where is_winning_copy and not is_kept
+    where not is_kept
 ),
 
 superseded_order_lines as (
@@ -88,9 +72,7 @@ repeated_order_lines as (
 ),
 
 final as (
-    select * from superseded_invoice_lines
-    union all
-    select * from repeated_invoice_lines
+    select * from invoice_duplicates
     union all
     select * from superseded_order_lines
     union all

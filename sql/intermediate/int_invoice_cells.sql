@@ -30,19 +30,7 @@ final as (
         sum(goods_spend_kr) as goods_spend_kr,
         sum(unclassified_spend_kr) as unclassified_spend_kr
     from invoices
-    group by
-        year,
-        kommunekode,
-        supplier_cvr,
-        industry_code,
-        industry_name,
-        document_type,
-        has_goods,
-        is_purchase,
-        is_ehandel,
-        is_fritekst,
-        is_fakturamatch,
-        has_order_number
+    group by all
 )
 
 select * from final

@@ -12,26 +12,7 @@ with files as (
 final as (
     select
         files.file_number * 4294967296 + copies.first_record as copy_number,
-        copies.document_hash,
-        copies.kommunekode,
-        copies.supplier_cvr,
-        copies.document_type,
-        copies.document_number,
-        copies.issue_date,
-        copies.year,
-        copies.file_id,
-        copies.source_format,
-        copies.line_rows,
-        copies.supplier_cvrs,
-        copies.order_number_norm,
-        copies.credited_document_number,
-        copies.line_ids_distinct,
-        copies.total_kr,
-        copies.goods_lines,
-        copies.goods_spend_kr,
-        copies.not_goods_lines,
-        copies.unclassified_lines,
-        copies.unclassified_spend_kr
+        copies.* exclude (first_record)
     from intermediate.int_invoice_file_copies as copies
     inner join files on copies.file_id = files.file_id
 )

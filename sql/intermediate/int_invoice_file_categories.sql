@@ -1,28 +1,17 @@
 -- materialized: incremental by file_id of invoices
 -- Grain: one row per (file_id, document key hash, category) with at least one goods line of the category in
--- that content (METHODS 2 and 3: sql/macros.sql scope_class, art_category: the UNSPSC segment's category, with
--- no usable UNSPSC the goods art's). Computed once per content, when it is new (pipelines/warehouse.py
+-- that content (METHODS 2 and 3: int_classified_invoice_lines). Computed once per content, when it is new (pipelines/warehouse.py
 -- materialise_per_file); int_invoice_categories totals it per document.
 -- document_hash: hash() of the document key, as in int_invoice_copy_totals.
-with arts as (
-    select art, varekoeb, art_category(art) as category from reference.kontoplan_arter
-),
-
-segments as (
-    select segment, varekoeb, indkoebskategori as category from reference.unspsc_segmenter
-),
-
-goods_lines as (
+with goods_lines as (
     select
         lines.file_id,
         hash(lines.kommunekode, lines.supplier_cvr, lines.document_type, lines.document_number, lines.issue_date)
             as document_hash,
-        coalesce(segments.category, arts.category) as category,
+        lines.category,
         lines.amount_kr
-    from staging.stg_invoice_lines as lines
-    left join arts on lines.art = arts.art
-    left join segments on lines.unspsc_segment = segments.segment
-    where scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) = 'goods'
+    from intermediate.int_classified_invoice_lines as lines
+    where lines.scope_class = 'goods'
 ),
 
 final as (

@@ -6,20 +6,12 @@
 -- when it is new (pipelines/warehouse.py materialise_per_file): a monthly delivery adds its own copies and
 -- nothing else is read again. It carries what the document needs from its lines (year, supplier CVR list,
 -- lowest order number, credited number) and the copy's line totals per scope class (METHODS 2: goods /
--- not_goods / unclassified, sql/macros.sql scope_class).
+-- not_goods / unclassified, int_classified_invoice_lines).
 -- document_hash: hash() of the document key; copies of a document share it (int_invoice_copy_ranks).
 -- line_ids_distinct: true when the copy's line_ids are provably all different (the integers 1-64, as many
 -- distinct bits as lines). Only a copy where it is false can repeat a line_id (METHODS 1: counted once); its
 -- totals are recounted over its kept lines (int_invoice_special_lines, int_invoice_documents).
-with arts as (
-    select art, varekoeb from reference.kontoplan_arter
-),
-
-segments as (
-    select segment, varekoeb from reference.unspsc_segmenter
-),
-
-invoice_lines as (
+with invoice_lines as (
     select
         lines.file_id,
         lines.source_format,
@@ -35,10 +27,8 @@ invoice_lines as (
         lines.credited_document_number,
         try_cast(lines.line_id as integer) as line_number,
         lines.amount_kr,
-        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class  -- METHODS 2
-    from staging.stg_invoice_lines as lines
-    left join arts on lines.art = arts.art
-    left join segments on lines.unspsc_segment = segments.segment
+        lines.scope_class  -- METHODS 2
+    from intermediate.int_classified_invoice_lines as lines
 ),
 
 copies as (

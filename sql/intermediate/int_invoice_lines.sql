@@ -6,7 +6,7 @@
 -- line_copies > 1 marks a line delivered more than once in the winning file (see int_duplicate_lines).
 -- The document's own attributes (type, number, date, CVR list, order number) are in int_invoice_documents.
 -- A view, for reading single lines (analysts, tests): no later table reads it (they work from the passes in
--- int_invoice_copy_totals and int_invoice_categories); scope and category by the macros of sql/macros.sql.
+-- int_invoice_file_copies and int_invoice_file_categories); scope and category from int_classified_invoice_lines.
 -- A copy whose line_ids are provably distinct (int_invoice_document_copies.line_ids_distinct) keeps every
 -- line without the per-line window.
 with invoice_lines as (
@@ -20,10 +20,10 @@ with invoice_lines as (
         issue_date,
         year,
         line_id,
-        unspsc_segment,
-        art,
-        amount_kr
-    from staging.stg_invoice_lines
+        amount_kr,
+        scope_class,
+        category
+    from intermediate.int_classified_invoice_lines
 ),
 
 winning_copies as (
@@ -85,30 +85,6 @@ kept_lines as (
     select * from lines_of_repeating_copies
 ),
 
-arts as (
-    select art, varekoeb from reference.kontoplan_arter
-),
-
-segments as (
-    select segment, indkoebskategori, varekoeb from reference.unspsc_segmenter
-),
-
-classified as (
-    select
-        kept_lines.*,
-        -- METHODS 2: a known art decides; else a goods UNSPSC segment (varekoeb = ja) makes it goods; else
-        -- (no art and a services segment, an unknown segment or no UNSPSC) the line is unclassified.
-        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class,
-        -- METHODS 3: the UNSPSC segment's category; with no usable UNSPSC, the goods art's.
-        coalesce(
-            segments.indkoebskategori,
-            art_category(arts.art)
-        ) as category
-    from kept_lines
-    left join arts on kept_lines.art = arts.art
-    left join segments on kept_lines.unspsc_segment = segments.segment
-),
-
 final as (
     select
         document_id,
@@ -122,7 +98,7 @@ final as (
         scope_class,
         category,
         line_copies
-    from classified
+    from kept_lines
 )
 
 select * from final

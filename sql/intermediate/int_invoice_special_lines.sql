@@ -4,8 +4,8 @@
 -- (int_invoice_document_copies.line_ids_distinct false). Every other copy is the only copy of its document
 -- with distinct line_ids, so all its lines count and its totals come from the one pass over the lines.
 -- is_kept: the line counts (a line of the winning copy, the first record of its line_id); line_copies > 1
--- marks a line_id delivered more than once in the winning file. Scope class and category by the macros
--- scope_class and art_category (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
+-- marks a line_id delivered more than once in the winning file. Scope class and category from
+-- int_classified_invoice_lines (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
 -- int_duplicate_lines; when every document comes once with distinct line_ids it is empty and costs nothing.
 with special_copies as (
     select
@@ -24,14 +24,6 @@ with special_copies as (
     where hash_shared or not line_ids_distinct
 ),
 
-arts as (
-    select art, varekoeb from reference.kontoplan_arter
-),
-
-segments as (
-    select segment, indkoebskategori, varekoeb from reference.unspsc_segmenter
-),
-
 special_lines as (
     select
         special_copies.document_id,
@@ -48,12 +40,9 @@ special_lines as (
         lines.order_number_norm,
         lines.credited_document_number,
         lines.amount_kr,
-        scope_class(arts.art is not null, arts.varekoeb, segments.varekoeb) as scope_class,
-        coalesce(
-            segments.indkoebskategori,
-            art_category(arts.art)
-        ) as category
-    from staging.stg_invoice_lines as lines
+        lines.scope_class,
+        lines.category
+    from intermediate.int_classified_invoice_lines as lines
     inner join special_copies
         on lines.file_id = special_copies.file_id
         and lines.kommunekode = special_copies.kommunekode
@@ -61,8 +50,6 @@ special_lines as (
         and lines.document_type = special_copies.document_type
         and lines.document_number = special_copies.document_number
         and lines.issue_date = special_copies.issue_date
-    left join arts on lines.art = arts.art
-    left join segments on lines.unspsc_segment = segments.segment
 ),
 
 final as (

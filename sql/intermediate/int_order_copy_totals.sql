@@ -12,20 +12,7 @@ with files as (
 final as (
     select
         files.file_number * 4294967296 + copies.first_record as copy_number,
-        copies.order_hash,
-        copies.kommunekode,
-        copies.supplier_cvr,
-        copies.order_number_norm,
-        copies.order_date,
-        copies.year,
-        copies.file_id,
-        copies.source_format,
-        copies.line_rows,
-        copies.supplier_cvrs,
-        copies.total_kr,
-        copies.is_fritekst,
-        copies.order_types,
-        copies.line_ids_distinct
+        copies.* exclude (first_record)
     from intermediate.int_order_file_copies as copies
     inner join files on copies.file_id = files.file_id
 )
