@@ -38,7 +38,7 @@ KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 LINES_VIEW = {"invoices": "invoice_lines", "orders": "order_lines"}
 # Bump when the ingest tables change shape: a warehouse of another version reloads DIR/raw from scratch.
-INGEST_SCHEMA_VERSION = 2
+INGEST_SCHEMA_VERSION = 3
 BATCH_BYTES = 64 * 2**20
 Log = Callable[[str], None]
 
@@ -66,7 +66,7 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create table if not exists ingest.deliveries (
             source_file varchar primary key, kind varchar, folder varchar, folder_kommunekode varchar,
-            size_bytes bigint, mtime_ns bigint, delivered_at timestamp, file_id varchar)
+            size_bytes bigint, mtime_ns bigint, delivered_at timestamp, file_id varchar, too_long_line bigint)
     """)
     con.execute("""
         create table if not exists ingest.files (
@@ -175,9 +175,16 @@ def _files_in(
                 yield (*inside, entry.name), entry.stat(follow_symlinks=False)
 
 
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def digest_file(path: Path, kind: str) -> tuple[str, int | None]:
+    """(sha256 of the content, the first line over 2 MB of a CSV file or None): one read of the file."""
+    sha = hashlib.sha256()
+    lines = csv_files.LineLengthScan() if kind in TARGET_TABLE else None
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(csv_files.SCAN_CHUNK):
+            sha.update(chunk)  # releases the GIL
+            if lines is not None:
+                lines.update(chunk)
+    return sha.hexdigest(), lines.too_long_line if lines is not None else None
 
 
 def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[str, int]:
@@ -185,29 +192,38 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     ensure_ingest_tables(con)
     deliveries = list_deliveries(data_dir.raw)
     known = {
-        (source, size, mtime): file_id
-        for source, size, mtime, file_id in con.execute(
-            "select source_file, size_bytes, mtime_ns, file_id from ingest.deliveries"
+        (source, size, mtime): (file_id, too_long_line)
+        for source, size, mtime, file_id, too_long_line in con.execute(
+            "select source_file, size_bytes, mtime_ns, file_id, too_long_line from ingest.deliveries"
         ).fetchall()
     }
     to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
-        hashes = dict(
-            zip(to_hash, pool.map(lambda d: file_sha256(data_dir.raw / d.source_file), to_hash), strict=True)
+        digests = dict(
+            zip(
+                to_hash,
+                pool.map(lambda d: digest_file(data_dir.raw / d.source_file, d.kind), to_hash),
+                strict=True,
+            )
         )
+    digests.update(
+        {d: known[(d.source_file, d.size_bytes, d.mtime_ns)] for d in deliveries if d not in digests}
+    )
     rows = {
         "source_file": [d.source_file for d in deliveries],
         "kind": [d.kind for d in deliveries],
         "folder": [d.folder for d in deliveries],
         "size_bytes": [d.size_bytes for d in deliveries],
         "mtime_ns": [d.mtime_ns for d in deliveries],
-        "file_id": [hashes.get(d) or known[(d.source_file, d.size_bytes, d.mtime_ns)] for d in deliveries],
+        "file_id": [digests[d][0] for d in deliveries],
+        "too_long_line": [digests[d][1] for d in deliveries],
     }
     scanned = pa.table(
         rows,
         schema=pa.schema([
             ("source_file", pa.string()), ("kind", pa.string()), ("folder", pa.string()),
             ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("file_id", pa.string()),
+            ("too_long_line", pa.int64()),
         ]),
     )  # fmt: skip
     con.register("scanned_deliveries", scanned)
@@ -217,7 +233,7 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         con.execute("""
             insert into ingest.deliveries
             select s.source_file, s.kind, s.folder, k.kommunekode, s.size_bytes, s.mtime_ns,
-                   make_timestamp(s.mtime_ns // 1000), s.file_id
+                   make_timestamp(s.mtime_ns // 1000), s.file_id, s.too_long_line
             from scanned_deliveries s
             left join reference.kommuner k on k.kommunekode = normalise_kommunekode(s.folder)
         """)
@@ -230,11 +246,12 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
 # --- 2. load ---------------------------------------------------------------------------------------------
 
 
-def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None]]:
-    """(file_id, kind, source_file, folder_kommunekode) of each content not loaded yet (first delivery)."""
+def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None, int | None]]:
+    """(file_id, kind, source_file, folder_kommunekode, too_long_line) of each content not loaded yet (first
+    delivery)."""
     return con.execute("""
         select file_id, arg_min(kind, (mtime_ns, source_file)), arg_min(source_file, (mtime_ns, source_file)),
-               arg_min(folder_kommunekode, (mtime_ns, source_file))
+               arg_min(folder_kommunekode, (mtime_ns, source_file)), any_value(too_long_line)
         from ingest.deliveries
         where file_id not in (select file_id from ingest.files)
         group by file_id
@@ -294,7 +311,9 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
     counts = {"csv_files": 0, "xml_files": 0, "rejected_files": 0}
     xml_batch = []
     readable: list[CsvFile] = []
-    for file_key, (file_id, kind, source_file, kommunekode) in enumerate(pending, start=first_key):
+    for file_key, (file_id, kind, source_file, kommunekode, too_long_line) in enumerate(
+        pending, start=first_key
+    ):
         if kind == "ubl":
             xml_batch.append((file_id, file_key, source_file, kommunekode))
             continue
@@ -307,6 +326,8 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
             continue
         try:
             dialect = csv_files.sniff(data_dir.raw / source_file, kind)
+            if too_long_line is not None:
+                raise csv_files.CsvFileError(csv_files.too_long_line_reason(too_long_line))
         except csv_files.CsvFileError as error:
             register_file(
                 con, file_id, file_key, kind, "csv", source_file, kommunekode, "rejected", str(error)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assets.readers.csv_files import LineLengthScan
 from pipelines.warehouse import connect
 
 
@@ -178,3 +179,31 @@ def test_kommunekode(con):
     assert sql(con, "normalise_kommunekode(?)", "159") == "0159"
     assert sql(con, "normalise_kommunekode(?)", "0159") == "0159"
     assert sql(con, "normalise_kommunekode(?)", "15") is None
+
+
+# --- line lengths, checked by the pass that hashes a delivered CSV file ---------------------------------------
+
+
+def scan_lines(data: bytes, chunk: int, limit: int) -> int | None:
+    scan = LineLengthScan(limit)
+    for start in range(0, len(data), chunk):
+        scan.update(data[start : start + chunk])
+    return scan.too_long_line
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
+    chunk=st.integers(min_value=1, max_value=16),
+)
+def test_the_first_line_over_the_limit_is_found_in_any_chunking(lengths, chunk):
+    limit = 16
+    data = b"\n".join(b"x" * n for n in lengths)
+    # by hand: the first line (numbered from 1) with more than `limit` bytes before its newline
+    expected = next((number for number, n in enumerate(lengths, start=1) if n > limit), None)
+    assert scan_lines(data, min(chunk, limit), limit) == expected
+
+
+def test_a_line_of_exactly_the_limit_passes():
+    assert scan_lines(b"ab\n" + b"x" * 16 + b"\ncd\n", 8, 16) is None
+    assert scan_lines(b"ab\n" + b"x" * 17 + b"\ncd\n", 8, 16) == 2

@@ -15,7 +15,7 @@ from assets.readers.layouts import map_header
 
 SAMPLE_BYTES = 256 * 1024
 MAX_LINE_BYTES = 2 * 1024 * 1024  # DuckDB's max_line_size: a longer line is dropped without a reject (2.0.1)
-SCAN_CHUNK = MAX_LINE_BYTES // 2  # a run of MAX_LINE_BYTES without a newline always spans a whole chunk
+SCAN_CHUNK = MAX_LINE_BYTES // 2  # read size of the hashing pass: a chunk never holds a whole too-long line
 MAX_COLUMNS = 1000  # real extracts have 10-60; DuckDB plans a positional column per header cell
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
@@ -87,7 +87,8 @@ def detect_delimiter(header_line: str) -> str:
 
 
 def sniff(path: Path, kind: str) -> CsvDialect:
-    """Describe how to read one delivered file of `kind` ('invoices' or 'orders'), or raise CsvFileError."""
+    """Describe how to read one delivered file of `kind` ('invoices' or 'orders'), or raise CsvFileError.
+    Reads the first SAMPLE_BYTES only: the pass that hashes the file checks its line lengths (LineLengthScan)."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if not sample.strip():
@@ -114,32 +115,42 @@ def sniff(path: Path, kind: str) -> CsvDialect:
         layout, columns = map_header(kind, header)
     except ValueError as error:
         raise CsvFileError(f"unknown layout: {error}") from None
-    check_line_lengths(path)
     return CsvDialect(encoding=encoding, delimiter=delimiter, header=header, layout=layout, columns=columns)
 
 
-def check_line_lengths(path: Path, limit: int = MAX_LINE_BYTES) -> None:
-    """Refuse a file holding a line over `limit` bytes, streaming in small chunks (memchr-speed, bounded memory).
+class LineLengthScan:
+    """Finds the first line over `limit` bytes in a file streamed chunk by chunk (chunks of at most `limit`
+    bytes), so that the pass that hashes a delivered file also checks it: the file is read once.
 
     DuckDB 2.0.1 silently drops a line of hundreds of MB instead of rejecting it, so the rows would not add up.
     """
-    run = 0  # bytes since the last newline
-    line = 1
-    with path.open("rb") as handle:
-        while chunk := handle.read(SCAN_CHUNK):
-            first = chunk.find(b"\n")
-            if first < 0:
-                run += len(chunk)
-            else:
-                run += first
-                if run <= limit:
-                    line += chunk.count(b"\n")
-                    run = len(chunk) - chunk.rfind(b"\n") - 1
-            if run > limit:
-                raise CsvFileError(
-                    f"line {line} is longer than {limit // 2**20} MB: not a line of a CSV extract "
-                    "(a missing line break or a binary file?)"
-                )
+
+    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
+        self.limit = limit
+        self.run = 0  # bytes since the last newline
+        self.line = 1
+        self.too_long_line: int | None = None  # the number of the first line over the limit
+
+    def update(self, chunk: bytes) -> None:
+        if self.too_long_line is not None:
+            return
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.run += len(chunk)
+        else:
+            self.run += first
+            if self.run <= self.limit:
+                self.line += chunk.count(b"\n")
+                self.run = len(chunk) - chunk.rfind(b"\n") - 1
+        if self.run > self.limit:
+            self.too_long_line = self.line
+
+
+def too_long_line_reason(line: int, limit: int = MAX_LINE_BYTES) -> str:
+    return (
+        f"line {line} is longer than {limit // 2**20} MB: not a line of a CSV extract "
+        "(a missing line break or a binary file?)"
+    )
 
 
 def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
