@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir
+from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir, dagster_home, log_level
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="E-handel i tal: the national pipeline.")
 
@@ -19,7 +19,7 @@ DataDirOption = Annotated[
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME as an absolute path holding (a link to) the project's dagster.yaml."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME).resolve()
+    home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists() and home == DAGSTER_HOME.resolve():
@@ -57,8 +57,7 @@ def _execute(paths: DataDir):
 
     job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
     # Progress and warnings on the terminal; every step event stays in the run's log (make dev) and DEBUG on request.
-    level = os.environ.get("EHANDEL_LOG_LEVEL", "INFO").upper()
-    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level()}}}}
     with DagsterInstance.get() as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 

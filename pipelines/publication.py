@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR, DataDir
+from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR, DataDir, code_version_override
 from pipelines.warehouse import sql_literal
 
 
@@ -18,8 +18,8 @@ def code_version() -> str:
     """The git commit of the code (with '-dirty' when it has local changes), else the package version.
 
     $EHANDEL_CODE_VERSION wins: an image built without .git (deploy/Dockerfile) passes its commit in."""
-    if os.environ.get("EHANDEL_CODE_VERSION"):
-        return os.environ["EHANDEL_CODE_VERSION"]
+    if override := code_version_override():
+        return override
     try:
         sha = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],

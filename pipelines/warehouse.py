@@ -1,7 +1,6 @@
 """The DuckDB warehouse: connections, SQL files and the reference tables."""
 
 import hashlib
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import REFERENCE_DIR, SQL_DIR
+from pipelines.settings import REFERENCE_DIR, SQL_DIR, memory_limit
 
 LAYERS = ("reference", "ingest", "staging", "intermediate", "marts")
 
@@ -23,11 +22,6 @@ STATIC_REFERENCE = {
 }
 
 
-# DuckDB's own default is 80% of the machine's memory; a national year stays within 6 GiB only when DuckDB is
-# held to a budget and spills the rest to disk (next to the warehouse file). EHANDEL_MEMORY_LIMIT overrides.
-DEFAULT_MEMORY_LIMIT = "4GB"
-
-
 def sql_literal(text: str) -> str:
     """A SQL string literal, for the few places a value cannot be bound (COPY targets, table-function files)."""
     return "'" + text.replace("'", "''") + "'"
@@ -38,10 +32,7 @@ def open_warehouse(path: Path | str = ":memory:", threads: int | None = None) ->
     same file in one process share one DuckDB instance (and its buffer pool) while any of them is open."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-    memory_limit = os.environ.get("EHANDEL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
-    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit, flags=re.IGNORECASE):
-        raise ValueError(f"EHANDEL_MEMORY_LIMIT={memory_limit!r} is not a size such as 4GB")
-    con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit()})
     try:
         if threads:
             con.execute(f"set threads = {int(threads)}")
