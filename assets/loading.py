@@ -32,7 +32,7 @@ import pyarrow as pa
 from assets.readers import csv_files
 from assets.readers.layouts import canonical_columns
 from pipelines.settings import SQL_DIR, DataDir
-from pipelines.warehouse import forget_per_file_tables, sql_literal
+from pipelines.warehouse import forget_incremental_tables, sql_literal
 
 KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
@@ -59,7 +59,7 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
             "select table_name, table_type from information_schema.tables where table_schema = 'ingest'"
         ).fetchall():
             con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} ingest.{name}")
-        forget_per_file_tables(con)  # their rows were computed from the old rows
+        forget_incremental_tables(con)  # their rows were computed from the old rows
     con.execute("create table if not exists ingest.schema_version (version integer)")
     con.execute("delete from ingest.schema_version")
     con.execute("insert into ingest.schema_version values (?)", [INGEST_SCHEMA_VERSION])

@@ -8,7 +8,13 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from pipelines.resources import Warehouse
-from pipelines.warehouse import materialise_sql, per_file_state, sql_dependencies, sql_files, sql_table_name
+from pipelines.warehouse import (
+    incremental_state,
+    materialise_sql,
+    sql_dependencies,
+    sql_files,
+    sql_table_name,
+)
 
 SQL_LAYERS = ("staging", "intermediate", "marts")
 
@@ -34,7 +40,7 @@ def sql_asset(path: Path) -> AssetsDefinition:
     def _materialise(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         with warehouse.connect() as con:
             rows = materialise_sql(con, path)
-            updated = per_file_state(con, layer, table) or {}  # a per-file table: what this run added
+            updated = incremental_state(con, layer, table) or {}  # an incremental table: what this run added
             # a view has no preview: its first rows can cost its whole join (int_invoice_lines: the 11 M copies)
             preview = (
                 con.execute(f"select * from {layer}.{table} limit 5").fetch_df() if rows is not None else None

@@ -90,7 +90,10 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     - `-- materialized: view`: a view, where a table would only copy rows;
     - `-- materialized: incremental by file_id of <invoices|orders>`: a table of per-content rows (a content's
       rows depend on its staged lines and the reference tables only), kept current content by content
-      (materialise_per_file).
+      (materialise_per_file);
+    - `-- materialized: incremental by kommunekode`: a table whose rows of a municipality depend only on that
+      municipality's deliveries and the reference tables, recomputed for the municipalities whose deliveries
+      changed (materialise_by_municipality).
     Returns the table's row count; None for a view (counting it would evaluate the whole view).
     """
     schema, table = sql_table_name(path)
@@ -107,7 +110,9 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     ).fetchone()
     if existing and existing[0]:
         con.execute(f"drop {other} {schema}.{table}")
-    if first_line.startswith("-- materialized: incremental"):
+    if first_line.startswith("-- materialized: incremental by kommunekode"):
+        materialise_by_municipality(con, path, query)
+    elif first_line.startswith("-- materialized: incremental"):
         materialise_per_file(con, path, query)
     else:
         con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
@@ -119,13 +124,52 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
 
 # The contents of a kind ('invoices' or 'orders') whose staged lines are current.
 CURRENT_FILES = "select file_id from staging.stg_files where kind = '{kind}'"
-# More new contents than this and the per-file table is rebuilt: one pass beats a long list of contents.
+# Every current content with what a municipality's figures depend on besides its lines: its delivery's name and
+# time decide which copy of a document delivered twice wins (METHODS 1).
+CURRENT_DELIVERIES = "select file_id, kommunekode, source_file, delivered_at from staging.stg_files"
+# More new contents than this and a per-file table is rebuilt: one pass beats a long list of contents. More
+# changed municipalities than this and a per-municipality table is rebuilt.
 MAX_NEW_FILES = 2000
-# How each per-file table was last brought up to date (asset metadata, tests), and the contents it has computed
-# (a content may give no row: one without goods lines has no categories).
-PER_FILE_STATE = "intermediate.per_file_state"
-PER_FILE_CONTENTS = "intermediate.per_file_contents"
+MAX_CHANGED_MUNICIPALITIES = 20
+# How each incremental table was last brought up to date (asset metadata, tests), and the deliveries it was
+# computed from (a content may give no row: one without goods lines has no categories).
+INCREMENTAL_STATE = "intermediate.incremental_state"
+INCREMENTAL_DELIVERIES = "intermediate.incremental_deliveries"
 PER_FILE = re.compile(r"-- materialized: incremental by file_id of (invoices|orders)\b")
+
+
+def _ensure_incremental_state(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        create table if not exists {INCREMENTAL_STATE} (
+            table_name varchar primary key, fingerprint varchar, rebuilt boolean, new_contents integer,
+            changed_municipalities integer, removed_rows bigint, updated_at timestamp with time zone)
+    """)
+    con.execute(f"""
+        create table if not exists {INCREMENTAL_DELIVERIES} (
+            table_name varchar, file_id varchar, kommunekode varchar, source_file varchar, delivered_at timestamp)
+    """)
+
+
+def _record_state(
+    con: duckdb.DuckDBPyConnection, name: str, fingerprint: str, rebuilt: bool, **counts
+) -> None:
+    con.execute(
+        f"insert or replace into {INCREMENTAL_STATE} values (?, ?, ?, ?, ?, ?, now())",
+        [name, fingerprint, rebuilt, counts.get("new_contents"), counts.get("changed_municipalities"),
+         counts.get("removed_rows")],
+    )  # fmt: skip
+
+
+def _record_deliveries(con: duckdb.DuckDBPyConnection, name: str, current: str) -> None:
+    con.execute(f"delete from {INCREMENTAL_DELIVERIES} where table_name = ?", [name])
+    con.execute(f"insert into {INCREMENTAL_DELIVERIES} select ?, * from ({current})", [name])
+
+
+def _stored_fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    stored = con.execute(
+        f"select fingerprint from {INCREMENTAL_STATE} where table_name = ?", [name]
+    ).fetchall()
+    return stored[0][0] if stored else None
 
 
 def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
@@ -133,7 +177,7 @@ def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str)
 
     Rows of contents no longer current leave; only contents new since the last run are computed, found through
     the file_key zone maps of the ingest tables (the new contents are named in the query, so that DuckDB pushes
-    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_per_file_fingerprint),
+    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_incremental_fingerprint),
     when many contents are new, or after the ingest tables were read again (forget_per_file_tables).
     """
     schema, table = sql_table_name(path)
@@ -144,19 +188,12 @@ def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str)
             f"{path}: the first line must be '-- materialized: incremental by file_id of <kind>'"
         )
     current = CURRENT_FILES.format(kind=match[1])
-    fingerprint = _per_file_fingerprint(con, path, query)
-    con.execute(f"""
-        create table if not exists {PER_FILE_STATE} (
-            table_name varchar primary key, fingerprint varchar, rebuilt boolean, new_contents integer,
-            removed_rows bigint, updated_at timestamp with time zone)
-    """)
-    con.execute(f"create table if not exists {PER_FILE_CONTENTS} (table_name varchar, file_id varchar)")
-    stored = con.execute(f"select fingerprint from {PER_FILE_STATE} where table_name = ?", [name]).fetchall()
-    exists = table_exists(con, schema, table)
-    computed = f"select file_id from {PER_FILE_CONTENTS} where table_name = {sql_literal(name)}"
+    fingerprint = _incremental_fingerprint(con, path, query)
+    _ensure_incremental_state(con)
+    computed = f"select file_id from {INCREMENTAL_DELIVERIES} where table_name = {sql_literal(name)}"
     new_files = (
         [row[0] for row in con.execute(f"{current} except {computed}").fetchall()]
-        if exists and stored == [(fingerprint,)]
+        if table_exists(con, schema, table) and _stored_fingerprint(con, name) == fingerprint
         else None
     )
     rebuilt = new_files is None or len(new_files) > MAX_NEW_FILES
@@ -165,23 +202,70 @@ def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str)
     try:
         if rebuilt:
             con.execute(f"create or replace table {name} as {query}")
-            con.execute(f"delete from {PER_FILE_CONTENTS} where table_name = ?", [name])
-            con.execute(f"insert into {PER_FILE_CONTENTS} select ?, file_id from ({current})", [name])
         else:
             (removed,) = con.execute(f"delete from {name} where file_id not in ({current})").fetchall()[0]
-            con.execute(
-                f"delete from {PER_FILE_CONTENTS} where table_name = ? and file_id not in ({current})", [name]
-            )
             if new_files:
                 named = ", ".join(sql_literal(file_id) for file_id in new_files)
                 con.execute(f"insert into {name} select * from ({query}) where file_id in ({named})")
-                con.execute(
-                    f"insert into {PER_FILE_CONTENTS} select ?, unnest(?::varchar[])", [name, new_files]
-                )
-        con.execute(
-            f"insert or replace into {PER_FILE_STATE} values (?, ?, ?, ?, ?, now())",
-            [name, fingerprint, rebuilt, None if rebuilt else len(new_files or []), removed],
-        )
+        _record_deliveries(con, name, f"select * from ({CURRENT_DELIVERIES}) where file_id in ({current})")
+        if rebuilt:
+            _record_state(con, name, fingerprint, True)
+        else:
+            _record_state(
+                con, name, fingerprint, False, new_contents=len(new_files or []), removed_rows=removed
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def materialise_by_municipality(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
+    """Keep a per-municipality table current by recomputing only the municipalities whose deliveries changed.
+
+    A municipality's rows (the query's column kommunekode) must depend only on its own deliveries and the
+    reference tables: a content added or withdrawn, or a delivery renamed or re-dated (which can change the
+    winning copy of a document), changes its municipality. Its rows are deleted and computed again with the
+    municipality named in the query, which DuckDB pushes down to the scans. The table is rebuilt from scratch
+    when its fingerprint changes (the SQL upstream of it, the reference tables it reads) or many changed.
+    """
+    schema, table = sql_table_name(path)
+    name = f"{schema}.{table}"
+    fingerprint = _incremental_fingerprint(con, path, query)
+    _ensure_incremental_state(con)
+    recorded = (
+        f"select file_id, kommunekode, source_file, delivered_at from {INCREMENTAL_DELIVERIES} "
+        f"where table_name = {sql_literal(name)}"
+    )
+    changed = (
+        [
+            row[0]
+            for row in con.execute(f"""
+                select distinct kommunekode from (
+                    (({CURRENT_DELIVERIES}) except ({recorded})) union all (({recorded}) except ({CURRENT_DELIVERIES})))
+                order by kommunekode
+            """).fetchall()
+        ]
+        if table_exists(con, schema, table) and _stored_fingerprint(con, name) == fingerprint
+        else None
+    )
+    rebuilt = changed is None or len(changed) > MAX_CHANGED_MUNICIPALITIES
+    removed = 0
+    con.execute("begin")
+    try:
+        if rebuilt:
+            con.execute(f"create or replace table {name} as {query}")
+        elif changed:
+            named = ", ".join(sql_literal(str(kommunekode)) for kommunekode in changed)
+            (removed,) = con.execute(f"delete from {name} where kommunekode in ({named})").fetchall()[0]
+            con.execute(f"insert into {name} select * from ({query}) where kommunekode in ({named})")
+        _record_deliveries(con, name, CURRENT_DELIVERIES)
+        if rebuilt:
+            _record_state(con, name, fingerprint, True)
+        else:
+            _record_state(
+                con, name, fingerprint, False, changed_municipalities=len(changed or []), removed_rows=removed
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -198,27 +282,33 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     )
 
 
-def per_file_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict | None:
-    """How a per-file table was last brought up to date: rebuilt, or the new contents added and rows removed."""
-    if not table_exists(con, *PER_FILE_STATE.split(".")):
+def incremental_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict | None:
+    """How an incremental table was last brought up to date: rebuilt, or what was added and removed."""
+    if not table_exists(con, *INCREMENTAL_STATE.split(".")):
         return None
     found = con.execute(
-        f"select rebuilt, new_contents, removed_rows from {PER_FILE_STATE} where table_name = ?",
+        f"select rebuilt, new_contents, changed_municipalities, removed_rows from {INCREMENTAL_STATE} "
+        "where table_name = ?",
         [f"{schema}.{table}"],
     ).fetchall()
     if not found:
         return None
-    rebuilt, new_contents, removed_rows = found[0]
-    return {"rebuilt": bool(rebuilt), "new_contents": new_contents, "removed_rows": removed_rows}
+    rebuilt, new_contents, changed_municipalities, removed_rows = found[0]
+    return {
+        "rebuilt": bool(rebuilt),
+        "new_contents": new_contents,
+        "changed_municipalities": changed_municipalities,
+        "removed_rows": removed_rows,
+    }
 
 
-def forget_per_file_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Every per-file table is rebuilt by its next run (the ingest tables were read again from DIR/raw)."""
-    con.execute(f"drop table if exists {PER_FILE_STATE}")
+def forget_incremental_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every incremental table is rebuilt by its next run (the ingest tables were read again from DIR/raw)."""
+    con.execute(f"drop table if exists {INCREMENTAL_STATE}")
 
 
-def _per_file_fingerprint(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> str:
-    """What a per-file table's rows depend on besides the files: the SQL of every table upstream of it (and the
+def _incremental_fingerprint(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> str:
+    """What an incremental table's rows depend on besides the deliveries: the SQL of every table upstream of it (and the
     macros and the ingest SQL that typed the lines), and the content of every reference table upstream."""
     made_by = {sql_table_name(p): p for p in sql_files(("staging", "intermediate"))}
     upstream: set[tuple[str, str]] = set()

@@ -103,10 +103,12 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute("""
         create or replace table staging.stg_files as
         select file_id, 'invoices' as kind, any_value(source_format) as source_format,
-               any_value(source_file) as source_file, max(delivered_at) as delivered_at
+               any_value(kommunekode) as kommunekode, any_value(source_file) as source_file,
+               max(delivered_at) as delivered_at
         from staging.stg_invoice_lines group by file_id
         union all
-        select file_id, 'orders', any_value(source_format), any_value(source_file), max(delivered_at)
+        select file_id, 'orders', any_value(source_format), any_value(kommunekode), any_value(source_file),
+               max(delivered_at)
         from staging.stg_order_lines group by file_id
     """)
     skipped: set[tuple[str, str]] = set()

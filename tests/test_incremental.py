@@ -94,8 +94,9 @@ def test_official_order_invoice_pairs_are_ehandel(tmp_path, scenario):
 
 
 def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
-    """The per-content tables (int_invoice_file_*) are kept current content by content: after new, changed,
-    deleted and duplicated files the marts are those of a cold run over the same raw/."""
+    """The per-content tables (int_invoice_file_*) are kept current content by content, the per-municipality
+    tables (int_invoice_cells ...) municipality by municipality: after new, changed, deleted and duplicated
+    files the marts are those of a cold run over the same raw/."""
     root = tmp_path / "warm"
     tiny_data_set(root)
     run(root)
@@ -123,10 +124,51 @@ def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
         assert kerteminde == [(100 + 900 + 70,)]
         # the warm run added the two new contents and removed the two withdrawn ones' copies; no rebuild
         state = con.execute(
-            "select rebuilt, new_contents, removed_rows from intermediate.per_file_state "
+            "select rebuilt, new_contents, removed_rows from intermediate.incremental_state "
             "where table_name = 'intermediate.int_invoice_file_copies'"
         ).fetchall()
         assert state == [(False, 2, 2)]
+        # the per-municipality tables computed again Gladsaxe, Kerteminde and Hjørring only, not rebuilt
+        changed = con.execute(
+            "select table_name, rebuilt, changed_municipalities from intermediate.incremental_state "
+            "where changed_municipalities is not null or table_name like '%cells' order by table_name"
+        ).fetchall()
+        assert changed == [
+            ("intermediate.int_agreement_spend", False, 3),
+            ("intermediate.int_category_cells", False, 3),
+            ("intermediate.int_duplicate_lines", False, 3),
+            ("intermediate.int_invoice_cells", False, 3),
+        ]
+
+
+def test_a_re_dated_delivery_changes_the_winning_copy_in_a_warm_run(tmp_path):
+    """Of two copies of a document the later delivery wins (METHODS 1): touching the older file makes it the
+    later one, so its municipality is computed again although no content changed."""
+    root = tmp_path / "warm"
+    tiny_data_set(root)
+    raw = root / "raw"
+    header = (raw / "invoices/0159/2021.csv").read_text(encoding="utf-8").splitlines()[0]
+    corrected = raw / "invoices/0159/2021-rettet.csv"  # F3 again, 3000 kr. instead of 300 kr.
+    corrected.write_text(f"{header}\nF3;Faktura;2021-04-05;11111111;NA;;1;2.2;;3000,00\n", encoding="utf-8")
+    os.utime(corrected, (1_600_000_000, 1_600_000_000))  # delivered before 2021.csv: 2021.csv's F3 wins
+    run(root)
+    goods = "select sum(goods_spend_kr) from intermediate.int_invoice_cells where kommunekode = '0159' and year = 2021"
+    with duckdb.connect(str(DataDir(root).warehouse), read_only=True) as con:
+        (before,) = con.execute(goods).fetchall()[0]
+    os.utime(corrected)  # now the later delivery
+    run(root)
+    with duckdb.connect(str(DataDir(root).warehouse), read_only=True) as con:
+        (after,) = con.execute(goods).fetchall()[0]
+        state = con.execute(
+            "select rebuilt, changed_municipalities from intermediate.incremental_state "
+            "where table_name = 'intermediate.int_invoice_cells'"
+        ).fetchall()
+    assert after - before == 3000 - 300
+    assert state == [(False, 1)]
+    cold = tmp_path / "cold"
+    shutil.copytree(raw, cold / "raw")  # copy2: the delivery times come along
+    run(cold)
+    assert mart_bytes(root) == mart_bytes(cold)
 
 
 def test_a_changed_reference_table_recomputes_the_per_file_tables():
@@ -143,7 +185,7 @@ def test_a_changed_reference_table_recomputes_the_per_file_tables():
         ])  # fmt: skip
         build_marts(con)
         build_marts(con)  # nothing new: no content computed again
-        state = "select rebuilt, new_contents from intermediate.per_file_state where table_name = ?"
+        state = "select rebuilt, new_contents from intermediate.incremental_state where table_name = ?"
         copies = "intermediate.int_invoice_file_copies"
         assert con.execute(state, [copies]).fetchall() == [(False, 0)]
         assert con.execute(f"select goods_lines from {copies}").fetchall() == [(1,)]

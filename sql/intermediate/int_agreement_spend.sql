@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per (year, kommunekode, aftalenummer, category) with goods spend in a category that a
 -- framework agreement covers, dated within the agreement's validity period.
 -- Implements METHODS 8 (aftaleoverholdelse) before pooling:

@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per (year, kommunekode, category, supplier_cvr, is_purchase, is_ehandel) with goods lines of
 -- the category: the number of documents and their goods lines and spend (METHODS 3, 4, 5 per category).
 -- int_invoice_categories summed once with its documents' attributes: the category figures per municipality

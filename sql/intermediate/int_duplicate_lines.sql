@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per delivered record (invoice or order line) that METHODS 1 drops as a duplicate:
 -- (extract_kind, file_id, record_number). Together with the staging tables and the quarantine it lets
 -- every file reconcile: rows read = rows accepted + rows quarantined + duplicates.

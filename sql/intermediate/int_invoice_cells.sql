@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per combination of (year, kommunekode, supplier_cvr, industry, document_type and the flags
 -- the marts count by: has_goods, is_purchase, is_ehandel, is_fritekst, is_fakturamatch, has_order_number),
 -- with the number of documents and their totals. int_invoices summed once: every figure per municipality,

@@ -1,13 +1,15 @@
 -- materialized: view
 -- staging.stg_files: one row per content (file_id) whose rows are current: loaded, and delivered now (named by
 -- its first delivery). stg_invoice_lines and stg_order_lines read these contents' rows; the per-file tables of
--- sql/intermediate are kept current against this list (pipelines/warehouse.py materialise_per_file).
+-- sql/intermediate are kept current against this list (pipelines/warehouse.py materialise_per_file and
+-- materialise_by_municipality).
 with final as (
     select
         files.file_key,
         files.file_id,
         files.kind,
         files.source_format,
+        files.folder_kommunekode as kommunekode,  -- of the folder it was loaded from: its rows' kommunekode
         deliveries.source_file,
         deliveries.delivered_at
     from staging.stg_deliveries as deliveries
