@@ -139,6 +139,9 @@ PER_FILE = re.compile(r"-- materialized: incremental by file_id of (invoices|ord
 
 
 def _ensure_incremental_state(con: duckdb.DuckDBPyConnection) -> None:
+    # the state tables' names before 2026-11-28
+    for older in ("intermediate.per_file_state", "intermediate.per_file_contents"):
+        con.execute(f"drop table if exists {older}")
     con.execute(f"""
         create table if not exists {INCREMENTAL_STATE} (
             table_name varchar primary key, fingerprint varchar, rebuilt boolean, new_contents integer,
@@ -178,7 +181,7 @@ def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str)
     Rows of contents no longer current leave; only contents new since the last run are computed, found through
     the file_key zone maps of the ingest tables (the new contents are named in the query, so that DuckDB pushes
     them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_incremental_fingerprint),
-    when many contents are new, or after the ingest tables were read again (forget_per_file_tables).
+    when many contents are new, or after the ingest tables were read again (forget_incremental_tables).
     """
     schema, table = sql_table_name(path)
     name = f"{schema}.{table}"
