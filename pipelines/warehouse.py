@@ -89,11 +89,10 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     The first line may say how the file is materialised:
     - `-- materialized: view`: a view, where a table would only copy rows;
     - `-- materialized: incremental by file_id of <invoices|orders>`: a table of per-content rows (a content's
-      rows depend on its staged lines and the reference tables only), kept current content by content
-      (materialise_per_file);
+      rows depend on its staged lines and the reference tables only), kept current content by content;
     - `-- materialized: incremental by kommunekode`: a table whose rows of a municipality depend only on that
-      municipality's deliveries and the reference tables, recomputed for the municipalities whose deliveries
-      changed (materialise_by_municipality).
+      municipality's deliveries and the reference tables, kept current municipality by municipality
+      (both: materialise_incremental).
     Returns the table's row count; None for a view (counting it would evaluate the whole view).
     """
     schema, table = sql_table_name(path)
@@ -110,10 +109,8 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     ).fetchone()
     if existing and existing[0]:
         con.execute(f"drop {other} {schema}.{table}")
-    if first_line.startswith("-- materialized: incremental by kommunekode"):
-        materialise_by_municipality(con, path, query)
-    elif first_line.startswith("-- materialized: incremental"):
-        materialise_per_file(con, path, query)
+    if first_line.startswith("-- materialized: incremental"):
+        materialise_incremental(con, path, query)
     else:
         con.execute(f"create or replace {kind} {schema}.{table} as {query}", params or None)
     if kind == "view":
@@ -122,153 +119,102 @@ def materialise_sql(con: duckdb.DuckDBPyConnection, path: Path, params: dict | N
     return int(row[0]) if row else 0
 
 
-# The contents of a kind ('invoices' or 'orders') whose staged lines are current.
-CURRENT_FILES = "select file_id from staging.stg_files where kind = '{kind}'"
-# Every current content with what a municipality's figures depend on besides its lines: its delivery's name and
-# time decide which copy of a document delivered twice wins (METHODS 1).
+# An incremental table is kept current unit by unit: a unit is a content (file_id) or a municipality
+# (kommunekode). `-- materialized: incremental by file_id of <kind>` or `-- materialized: incremental by kommunekode`.
+INCREMENTAL = re.compile(
+    r"-- materialized: incremental by (?:file_id of (?P<kind>invoices|orders)|kommunekode)\b"
+)
+# The current deliveries: every content whose staged lines are current, with its municipality, and the name and
+# time of its first delivery, which decide the winning copy of a document delivered twice (METHODS 1).
 CURRENT_DELIVERIES = "select file_id, kommunekode, source_file, delivered_at from staging.stg_files"
-# More new contents than this and a per-file table is rebuilt: one pass beats a long list of contents. More
-# changed municipalities than this and a per-municipality table is rebuilt.
-MAX_NEW_FILES = 2000
-MAX_CHANGED_MUNICIPALITIES = 20
+# What changes a unit: a content's rows depend on its bytes only; a municipality's on its contents and on the
+# names and times of their deliveries.
+COMPARED = {"file_id": "file_id", "kommunekode": "file_id, kommunekode, source_file, delivered_at"}
+# More changed units than this and the table is rebuilt: one pass beats a long list of units.
+MAX_CHANGED = {"file_id": 2000, "kommunekode": 20}
 # How each incremental table was last brought up to date (asset metadata, tests), and the deliveries it was
-# computed from (a content may give no row: one without goods lines has no categories).
+# computed from (a content may give no row: one without goods lines has no categories). A cache: when its shape
+# is not this one, it is dropped and every incremental table is rebuilt.
 INCREMENTAL_STATE = "intermediate.incremental_state"
 INCREMENTAL_DELIVERIES = "intermediate.incremental_deliveries"
-PER_FILE = re.compile(r"-- materialized: incremental by file_id of (invoices|orders)\b")
+STATE_COLUMNS = {
+    INCREMENTAL_STATE: "table_name varchar primary key, fingerprint varchar, unit varchar, rebuilt boolean, "
+    "changed_units integer, removed_rows bigint, updated_at timestamp with time zone",
+    INCREMENTAL_DELIVERIES: "table_name varchar, file_id varchar, kommunekode varchar, source_file varchar, "
+    "delivered_at timestamp",
+}
 
 
 def _ensure_incremental_state(con: duckdb.DuckDBPyConnection) -> None:
-    # the state tables' names before 2026-11-28
-    for older in ("intermediate.per_file_state", "intermediate.per_file_contents"):
-        con.execute(f"drop table if exists {older}")
-    con.execute(f"""
-        create table if not exists {INCREMENTAL_STATE} (
-            table_name varchar primary key, fingerprint varchar, rebuilt boolean, new_contents integer,
-            changed_municipalities integer, removed_rows bigint, updated_at timestamp with time zone)
-    """)
-    con.execute(f"""
-        create table if not exists {INCREMENTAL_DELIVERIES} (
-            table_name varchar, file_id varchar, kommunekode varchar, source_file varchar, delivered_at timestamp)
-    """)
+    expected = [column.split()[0] for column in STATE_COLUMNS[INCREMENTAL_STATE].split(", ")]
+    held = [
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'intermediate' "
+            "and table_name = 'incremental_state' order by ordinal_position"
+        ).fetchall()
+    ]
+    if held and held != expected:
+        forget_incremental_tables(con)
+    for table, columns in STATE_COLUMNS.items():
+        con.execute(f"create table if not exists {table} ({columns})")
 
 
-def _record_state(
-    con: duckdb.DuckDBPyConnection, name: str, fingerprint: str, rebuilt: bool, **counts
-) -> None:
-    con.execute(
-        f"insert or replace into {INCREMENTAL_STATE} values (?, ?, ?, ?, ?, ?, now())",
-        [name, fingerprint, rebuilt, counts.get("new_contents"), counts.get("changed_municipalities"),
-         counts.get("removed_rows")],
-    )  # fmt: skip
+def materialise_incremental(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
+    """Keep an incremental table current by recomputing only the units whose deliveries changed.
 
-
-def _record_deliveries(con: duckdb.DuckDBPyConnection, name: str, current: str) -> None:
-    con.execute(f"delete from {INCREMENTAL_DELIVERIES} where table_name = ?", [name])
-    con.execute(f"insert into {INCREMENTAL_DELIVERIES} select ?, * from ({current})", [name])
-
-
-def _stored_fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    A unit's rows (the query's column file_id or kommunekode) must depend only on the unit's own deliveries and
+    the reference tables. The units that changed since the table was last brought up to date (COMPARED: a content
+    added or withdrawn; for a municipality also a delivery renamed or re-dated) lose their rows, which are
+    computed again with the units named in the query, so that DuckDB pushes them down to the scans (the file_key
+    zone maps of the ingest tables). The table is rebuilt from scratch when its fingerprint changes
+    (_incremental_fingerprint), when many units changed, or after the ingest tables were read again
+    (forget_incremental_tables).
+    """
+    schema, table = sql_table_name(path)
+    name = f"{schema}.{table}"
+    match = INCREMENTAL.match(query.lstrip())
+    if not match:
+        raise ValueError(
+            f"{path}: the first line must be '-- materialized: incremental by file_id of <kind>' "
+            "or '-- materialized: incremental by kommunekode'"
+        )
+    unit = "file_id" if match["kind"] else "kommunekode"
+    current = CURRENT_DELIVERIES + (f" where kind = '{match['kind']}'" if match["kind"] else "")
+    fingerprint = _incremental_fingerprint(con, path, query)
+    _ensure_incremental_state(con)
     stored = con.execute(
         f"select fingerprint from {INCREMENTAL_STATE} where table_name = ?", [name]
     ).fetchall()
-    return stored[0][0] if stored else None
-
-
-def materialise_per_file(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
-    """Keep a per-file table current without recomputing the contents it already holds.
-
-    Rows of contents no longer current leave; only contents new since the last run are computed, found through
-    the file_key zone maps of the ingest tables (the new contents are named in the query, so that DuckDB pushes
-    them down to the scan). The table is rebuilt from scratch when its fingerprint changes (_incremental_fingerprint),
-    when many contents are new, or after the ingest tables were read again (forget_incremental_tables).
-    """
-    schema, table = sql_table_name(path)
-    name = f"{schema}.{table}"
-    match = PER_FILE.match(query.lstrip())
-    if not match:
-        raise ValueError(
-            f"{path}: the first line must be '-- materialized: incremental by file_id of <kind>'"
+    changed = None  # None: rebuild
+    if table_exists(con, schema, table) and stored == [(fingerprint,)]:
+        now = f"select {COMPARED[unit]} from ({current})"
+        before = (
+            f"select {COMPARED[unit]} from {INCREMENTAL_DELIVERIES} where table_name = {sql_literal(name)}"
         )
-    current = CURRENT_FILES.format(kind=match[1])
-    fingerprint = _incremental_fingerprint(con, path, query)
-    _ensure_incremental_state(con)
-    computed = f"select file_id from {INCREMENTAL_DELIVERIES} where table_name = {sql_literal(name)}"
-    new_files = (
-        [row[0] for row in con.execute(f"{current} except {computed}").fetchall()]
-        if table_exists(con, schema, table) and _stored_fingerprint(con, name) == fingerprint
-        else None
-    )
-    rebuilt = new_files is None or len(new_files) > MAX_NEW_FILES
-    removed = 0
-    con.execute("begin")
-    try:
-        if rebuilt:
-            con.execute(f"create or replace table {name} as {query}")
-        else:
-            (removed,) = con.execute(f"delete from {name} where file_id not in ({current})").fetchall()[0]
-            if new_files:
-                named = ", ".join(sql_literal(file_id) for file_id in new_files)
-                con.execute(f"insert into {name} select * from ({query}) where file_id in ({named})")
-        _record_deliveries(con, name, f"select * from ({CURRENT_DELIVERIES}) where file_id in ({current})")
-        if rebuilt:
-            _record_state(con, name, fingerprint, True)
-        else:
-            _record_state(
-                con, name, fingerprint, False, new_contents=len(new_files or []), removed_rows=removed
-            )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-
-
-def materialise_by_municipality(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> None:
-    """Keep a per-municipality table current by recomputing only the municipalities whose deliveries changed.
-
-    A municipality's rows (the query's column kommunekode) must depend only on its own deliveries and the
-    reference tables: a content added or withdrawn, or a delivery renamed or re-dated (which can change the
-    winning copy of a document), changes its municipality. Its rows are deleted and computed again with the
-    municipality named in the query, which DuckDB pushes down to the scans. The table is rebuilt from scratch
-    when its fingerprint changes (the SQL upstream of it, the reference tables it reads) or many changed.
-    """
-    schema, table = sql_table_name(path)
-    name = f"{schema}.{table}"
-    fingerprint = _incremental_fingerprint(con, path, query)
-    _ensure_incremental_state(con)
-    recorded = (
-        f"select file_id, kommunekode, source_file, delivered_at from {INCREMENTAL_DELIVERIES} "
-        f"where table_name = {sql_literal(name)}"
-    )
-    changed = (
-        [
+        changed = [
             row[0]
-            for row in con.execute(f"""
-                select distinct kommunekode from (
-                    (({CURRENT_DELIVERIES}) except ({recorded})) union all (({recorded}) except ({CURRENT_DELIVERIES})))
-                order by kommunekode
-            """).fetchall()
+            for row in con.execute(
+                f"select distinct {unit} from (({now} except {before}) union all ({before} except {now})) order by 1"
+            ).fetchall()
         ]
-        if table_exists(con, schema, table) and _stored_fingerprint(con, name) == fingerprint
-        else None
-    )
-    rebuilt = changed is None or len(changed) > MAX_CHANGED_MUNICIPALITIES
-    removed = 0
+    rebuilt = changed is None or len(changed) > MAX_CHANGED[unit]
+    removed = None
     con.execute("begin")
     try:
         if rebuilt:
             con.execute(f"create or replace table {name} as {query}")
         elif changed:
-            named = ", ".join(sql_literal(str(kommunekode)) for kommunekode in changed)
-            (removed,) = con.execute(f"delete from {name} where kommunekode in ({named})").fetchall()[0]
-            con.execute(f"insert into {name} select * from ({query}) where kommunekode in ({named})")
-        _record_deliveries(con, name, CURRENT_DELIVERIES)
-        if rebuilt:
-            _record_state(con, name, fingerprint, True)
-        else:
-            _record_state(
-                con, name, fingerprint, False, changed_municipalities=len(changed or []), removed_rows=removed
-            )
+            named = ", ".join(sql_literal(str(value)) for value in changed)
+            (removed,) = con.execute(f"delete from {name} where {unit} in ({named})").fetchall()[0]
+            con.execute(f"insert into {name} select * from ({query}) where {unit} in ({named})")
+        con.execute(f"delete from {INCREMENTAL_DELIVERIES} where table_name = ?", [name])
+        con.execute(f"insert into {INCREMENTAL_DELIVERIES} select ?, * from ({current})", [name])
+        con.execute(
+            f"insert or replace into {INCREMENTAL_STATE} values (?, ?, ?, ?, ?, ?, now())",
+            [name, fingerprint, unit, rebuilt, None if rebuilt else len(changed or []),
+             None if rebuilt else removed or 0],
+        )  # fmt: skip
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -286,28 +232,25 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 
 
 def incremental_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict | None:
-    """How an incremental table was last brought up to date: rebuilt, or what was added and removed."""
+    """How an incremental table was last brought up to date: rebuilt, or how many units changed (contents or
+    municipalities) and how many rows left with them."""
     if not table_exists(con, *INCREMENTAL_STATE.split(".")):
         return None
     found = con.execute(
-        f"select rebuilt, new_contents, changed_municipalities, removed_rows from {INCREMENTAL_STATE} "
-        "where table_name = ?",
+        f"select unit, rebuilt, changed_units, removed_rows from {INCREMENTAL_STATE} where table_name = ?",
         [f"{schema}.{table}"],
     ).fetchall()
     if not found:
         return None
-    rebuilt, new_contents, changed_municipalities, removed_rows = found[0]
-    return {
-        "rebuilt": bool(rebuilt),
-        "new_contents": new_contents,
-        "changed_municipalities": changed_municipalities,
-        "removed_rows": removed_rows,
-    }
+    unit, rebuilt, changed, removed_rows = found[0]
+    changed_key = "changed_contents" if unit == "file_id" else "changed_municipalities"
+    return {"rebuilt": bool(rebuilt), changed_key: changed, "removed_rows": removed_rows}
 
 
 def forget_incremental_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Every incremental table is rebuilt by its next run (the ingest tables were read again from DIR/raw)."""
-    con.execute(f"drop table if exists {INCREMENTAL_STATE}")
+    """Every incremental table is rebuilt by its next run (e.g. the ingest tables were read again from DIR/raw)."""
+    for table in STATE_COLUMNS:
+        con.execute(f"drop table if exists {table}")
 
 
 def _incremental_fingerprint(con: duckdb.DuckDBPyConnection, path: Path, query: str) -> str:

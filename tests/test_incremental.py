@@ -2,6 +2,8 @@
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -10,6 +12,7 @@ from dagster import DagsterInstance
 
 from pipelines.definitions import build_definitions
 from pipelines.settings import DataDir
+from tests.sql_fixtures import build_marts
 from tests.test_end_to_end import tiny_data_set
 
 FIGURE_MARTS = (
@@ -122,16 +125,17 @@ def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
             "join ingest.files using (file_id) where files.folder_kommunekode = '0440'"
         ).fetchall()
         assert kerteminde == [(100 + 900 + 70,)]
-        # the warm run added the two new contents and removed the two withdrawn ones' copies; no rebuild
+        # the warm run computed the two new contents (Kerteminde's month, Hjørring's correction) and removed the
+        # copies of the two withdrawn ones (Hjørring's old file, Gladsaxe 2020); no rebuild
         state = con.execute(
-            "select rebuilt, new_contents, removed_rows from intermediate.incremental_state "
+            "select unit, rebuilt, changed_units, removed_rows from intermediate.incremental_state "
             "where table_name = 'intermediate.int_invoice_file_copies'"
         ).fetchall()
-        assert state == [(False, 2, 2)]
+        assert state == [("file_id", False, 2 + 2, 2)]
         # the per-municipality tables computed again Gladsaxe, Kerteminde and Hjørring only, not rebuilt
         changed = con.execute(
-            "select table_name, rebuilt, changed_municipalities from intermediate.incremental_state "
-            "where changed_municipalities is not null or table_name like '%cells' order by table_name"
+            "select table_name, rebuilt, changed_units from intermediate.incremental_state "
+            "where unit = 'kommunekode' order by table_name"
         ).fetchall()
         assert changed == [
             ("intermediate.int_agreement_spend", False, 3),
@@ -160,7 +164,7 @@ def test_a_re_dated_delivery_changes_the_winning_copy_in_a_warm_run(tmp_path):
     with duckdb.connect(str(DataDir(root).warehouse), read_only=True) as con:
         (after,) = con.execute(goods).fetchall()[0]
         state = con.execute(
-            "select rebuilt, changed_municipalities from intermediate.incremental_state "
+            "select rebuilt, changed_units from intermediate.incremental_state "
             "where table_name = 'intermediate.int_invoice_cells'"
         ).fetchall()
     assert after - before == 3000 - 300
@@ -171,9 +175,9 @@ def test_a_re_dated_delivery_changes_the_winning_copy_in_a_warm_run(tmp_path):
     assert mart_bytes(root) == mart_bytes(cold)
 
 
-def test_a_changed_reference_table_recomputes_the_per_file_tables():
-    """A per-file table is computed once per content, but again from scratch when what its rows depend on
-    changes: here the chart of accounts says art 2.2 is no longer goods."""
+@contextmanager
+def one_goods_line_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory warehouse built from one hand-made goods line of 100 kr. (art 2.2, Gladsaxe)."""
     from pipelines.warehouse import connect
     from tests.sql_fixtures import build_marts, create_warehouse_tables, insert_invoice_lines
 
@@ -184,8 +188,15 @@ def test_a_changed_reference_table_recomputes_the_per_file_tables():
                  line_id="1", art="2.2", unspsc=None, amount_kr="100.00"),
         ])  # fmt: skip
         build_marts(con)
+        yield con
+
+
+def test_a_changed_reference_table_recomputes_the_per_file_tables():
+    """A per-file table is computed once per content, but again from scratch when what its rows depend on
+    changes: here the chart of accounts says art 2.2 is no longer goods."""
+    with one_goods_line_warehouse() as con:
         build_marts(con)  # nothing new: no content computed again
-        state = "select rebuilt, new_contents from intermediate.incremental_state where table_name = ?"
+        state = "select rebuilt, changed_units from intermediate.incremental_state where table_name = ?"
         copies = "intermediate.int_invoice_file_copies"
         assert con.execute(state, [copies]).fetchall() == [(False, 0)]
         assert con.execute(f"select goods_lines from {copies}").fetchall() == [(1,)]
@@ -193,3 +204,22 @@ def test_a_changed_reference_table_recomputes_the_per_file_tables():
         build_marts(con)
         assert con.execute(state, [copies]).fetchall() == [(True, None)]
         assert con.execute(f"select goods_lines, not_goods_lines from {copies}").fetchall() == [(0, 1)]
+
+
+def test_state_of_another_shape_rebuilds_every_incremental_table():
+    """The incremental state is a cache: a warehouse whose state tables have another shape (an older version of
+    the code) rebuilds its incremental tables instead of failing."""
+    with one_goods_line_warehouse() as con:
+        con.execute("drop table intermediate.incremental_state")
+        con.execute(
+            "create table intermediate.incremental_state (table_name varchar primary key, fingerprint varchar, "
+            "rebuilt boolean, new_contents integer, removed_rows bigint, updated_at timestamp with time zone)"
+        )
+        build_marts(con)
+        states = con.execute(
+            "select distinct unit, rebuilt from intermediate.incremental_state order by 1"
+        ).fetchall()
+        assert states == [("file_id", True), ("kommunekode", True)]
+        assert con.execute("select goods_lines from intermediate.int_invoice_file_copies").fetchall() == [
+            (1,)
+        ]

@@ -1,7 +1,7 @@
 -- materialized: incremental by file_id of invoices
 -- Grain: one row per (file_id, document key hash, category) with at least one goods line of the category in
 -- that content (METHODS 2 and 3: int_classified_invoice_lines). Computed once per content, when it is new (pipelines/warehouse.py
--- materialise_per_file); int_invoice_categories totals it per document.
+-- materialise_incremental); int_invoice_categories totals it per document.
 -- document_hash: hash() of the document key, as in int_invoice_copy_totals.
 with goods_lines as (
     select

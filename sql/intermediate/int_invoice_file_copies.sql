@@ -3,7 +3,7 @@
 -- (kommunekode, supplier_cvr, document_type, document_number, issue_date) x file_id.
 -- The one pass over the staged invoice lines that every later table works from (METHODS 1: a document is
 -- identified by its key, and the same document may be delivered in several files). Computed once per content,
--- when it is new (pipelines/warehouse.py materialise_per_file): a monthly delivery adds its own copies and
+-- when it is new (pipelines/warehouse.py materialise_incremental): a monthly delivery adds its own copies and
 -- nothing else is read again. It carries what the document needs from its lines (year, supplier CVR list,
 -- lowest order number, credited number) and the copy's line totals per scope class (METHODS 2: goods /
 -- not_goods / unclassified, int_classified_invoice_lines).

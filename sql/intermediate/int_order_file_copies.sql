@@ -4,7 +4,7 @@
 -- The one pass over the staged order lines (METHODS 1 for orders: an order is identified by its municipality,
 -- supplier CVR (null for an XML order naming no Danish CVR), normalised order number and order date, so
 -- '0005002701' and '5002701' delivered as a CSV row and as an XML order are one order). Computed once per
--- content, when it is new (pipelines/warehouse.py materialise_per_file). It carries the copy's totals
+-- content, when it is new (pipelines/warehouse.py materialise_incremental). It carries the copy's totals
 -- (METHODS 5, 7: total_kr, fritekst, order types, CVR list), so that int_orders works on copies, not lines,
 -- and line_ids_distinct: true when the copy's order_line_ids are provably all different (the integers 1-64, as
 -- many distinct bits as lines). Only a copy where it is false can repeat a line (METHODS 1: counted once);

@@ -1,8 +1,7 @@
 -- materialized: view
 -- staging.stg_files: one row per content (file_id) whose rows are current: loaded, and delivered now (named by
--- its first delivery). stg_invoice_lines and stg_order_lines read these contents' rows; the per-file tables of
--- sql/intermediate are kept current against this list (pipelines/warehouse.py materialise_per_file and
--- materialise_by_municipality).
+-- its first delivery). stg_invoice_lines and stg_order_lines read these contents' rows; the incremental tables
+-- of sql/intermediate are kept current against this list (pipelines/warehouse.py materialise_incremental).
 with final as (
     select
         files.file_key,
