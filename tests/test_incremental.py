@@ -12,7 +12,8 @@ from dagster import DagsterInstance
 
 from pipelines.definitions import build_definitions
 from pipelines.settings import DataDir
-from tests.sql_fixtures import build_marts
+from pipelines.warehouse import connect
+from tests.sql_fixtures import build_marts, create_warehouse_tables, insert_invoice_lines
 from tests.test_end_to_end import tiny_data_set
 
 FIGURE_MARTS = (
@@ -178,9 +179,6 @@ def test_a_re_dated_delivery_changes_the_winning_copy_in_a_warm_run(tmp_path):
 @contextmanager
 def one_goods_line_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory warehouse built from one hand-made goods line of 100 kr. (art 2.2, Gladsaxe)."""
-    from pipelines.warehouse import connect
-    from tests.sql_fixtures import build_marts, create_warehouse_tables, insert_invoice_lines
-
     with connect() as con:
         create_warehouse_tables(con)
         insert_invoice_lines(con, [
