@@ -1,27 +1,12 @@
 -- Grain: one row per staged line (file_id, record_number) of the few copies that need the exact per-line
--- rule of METHODS 1: every copy of a document whose hash is shared (a document delivered more than once, or
--- two documents whose key hashes collide) and every winning copy that may repeat a line_id
--- (int_invoice_document_copies.line_ids_distinct false). Every other copy is the only copy of its document
--- with distinct line_ids, so all its lines count and its totals come from the one pass over the lines.
+-- rule of METHODS 1 (int_invoice_special_copies). Every other copy is the only copy of its document with
+-- distinct line_ids, so all its lines count and its totals come from the one pass over the lines.
 -- is_kept: the line counts (a line of the winning copy, the first record of its line_id); line_copies > 1
 -- marks a line_id delivered more than once in the winning file. Scope class and category from
 -- int_classified_invoice_lines (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
 -- int_duplicate_lines; when every document comes once with distinct line_ids it is empty and costs nothing.
 with special_copies as (
-    select
-        document_id,
-        file_id,
-        kommunekode,
-        supplier_cvr,
-        document_type,
-        document_number,
-        issue_date,
-        is_winning_copy,
-        line_ids_distinct,
-        winning_file_id,
-        winning_source_file
-    from intermediate.int_invoice_document_copies
-    where hash_shared or not line_ids_distinct
+    select * from intermediate.int_invoice_special_copies
 ),
 
 special_lines as (
