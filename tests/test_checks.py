@@ -300,6 +300,15 @@ def test_check_fails_when_broken(warehouse, check_name):
     assert named in after[check_name]["details"]
 
 
+def test_a_file_that_does_not_reconcile_withholds_the_years_of_its_lines(warehouse):
+    """Only the unreconciled file's lines are read for its years (orders/0440/2021.csv: 2021 only)."""
+    with connect(warehouse) as con:
+        con.execute(BREAKS["file_reconciliation"][0])
+        after = {e["check_name"]: e for e in evaluate_all(con, "broken")}
+    assert after["file_reconciliation"]["years"] == [2021]
+    assert json.loads(after["file_reconciliation"]["details"])["count"] == 1
+
+
 # A second way to break each of two checks: the branch the first break does not reach.
 SECOND_BREAKS = {
     "invoice_line_one_scope_class": (
