@@ -202,5 +202,10 @@ create or replace macro art_category(art) as
 
 -- METHODS 5 ("a CVR in common"): every Danish CVR a supplier party names, its primary one included, sorted and
 -- distinct; listed is the party's list (XML) or null (CSV: the primary CVR alone). [] when it names none.
+-- The CSV case first, without list functions: 0.06 s instead of 2 s for the 11 M copies of a national year.
 create or replace macro party_cvrs(primary_cvr, listed) as
-    list_sort(list_distinct(list_filter(list_prepend(primary_cvr, coalesce(listed, [])), lambda cvr: cvr is not null)));
+    case
+        when listed is null or len(listed) = 0
+            then case when primary_cvr is null then cast([] as varchar[]) else [primary_cvr] end
+        else list_sort(list_distinct(list_filter(list_prepend(primary_cvr, listed), lambda cvr: cvr is not null)))
+    end;

@@ -184,6 +184,20 @@ def test_kommunekode(con):
 # --- line lengths, checked by the pass that hashes a delivered CSV file ---------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("primary", "listed", "expected"),
+    [
+        ("22222222", None, ["22222222"]),  # CSV: the primary CVR alone
+        (None, None, []),
+        ("22222222", [], ["22222222"]),
+        ("22222222", ["33333333", "22222222", None, "11111111"], ["11111111", "22222222", "33333333"]),
+        (None, ["33333333", "33333333"], ["33333333"]),
+    ],
+)  # fmt: skip
+def test_party_cvrs_are_every_cvr_once_sorted(con, primary, listed, expected):
+    assert sql(con, "party_cvrs(?::varchar, ?::varchar[])", primary, listed) == expected
+
+
 def scan_lines(data: bytes, chunk: int, limit: int) -> int | None:
     scan = LineLengthScan(limit)
     for start in range(0, len(data), chunk):
