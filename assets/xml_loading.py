@@ -76,9 +76,11 @@ def load_xml_files(
 ) -> tuple[int, int]:
     """Parse and load (file_id, file_key, source_file, folder kommunekode) documents; (loaded, refused)."""
     loaded = refused = 0
+    started = time.perf_counter()
     for start in range(0, len(batch), BATCH_DOCUMENTS):
         chunk = batch[start : start + BATCH_DOCUMENTS]
-        log(f"XML documents {start + 1}-{start + len(chunk)} of {len(batch)}")
+        log(f"XML documents {start + 1}-{start + len(chunk)} of {len(batch)} ...")
+        times = {"parse": time.perf_counter()}
         by_path = {
             data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in chunk
         }
@@ -108,17 +110,16 @@ def load_xml_files(
                     (file_id, key, kind, source, kommune, "loaded", None, len(document_rows))
                 )
                 loaded += 1
+        times["insert"] = time.perf_counter()
         con.execute("begin")
         try:
             for kind, kind_rows in rows.items():
                 _insert(con, kind, kind_rows)
-            checks_started = time.perf_counter()
+            times["checks"] = time.perf_counter()
             registrations, kept_out = _apply_file_checks(con, registrations)
-            log(
-                f"file checks on XML documents {start + 1}-{start + len(chunk)}: {time.perf_counter() - checks_started:.1f} s"
-            )
             loaded -= kept_out
             refused += kept_out
+            times["commit"] = time.perf_counter()
             register_files(con, [
                 FileRecord(file_id, key, kind, "xml", source, kommune, status, reason, None, rows_read)
                 for file_id, key, kind, source, kommune, status, reason, rows_read in registrations
@@ -127,4 +128,15 @@ def load_xml_files(
         except BaseException:
             con.execute("rollback")
             raise
+        now = time.perf_counter()
+        done = start + len(chunk)
+        rate = done / max(now - started, 1e-6)
+        spent = ", ".join(
+            f"{step} {end - begin:.1f} s"
+            for (step, begin), end in zip(times.items(), [*list(times.values())[1:], now], strict=True)
+        )
+        log(
+            f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, ETA {(len(batch) - done) / rate:.0f} s; "
+            f"this batch: {spent})"
+        )
     return loaded, refused
