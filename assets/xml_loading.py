@@ -86,7 +86,9 @@ def load_xml_files(
         }
         rows: dict[str, list[dict]] = {"invoices": [], "orders": []}
         registrations = []
-        for path, digest, result in parse_files(list(by_path), processes=2):
+        # forkserver: the workers start from a small clean process. A fork of this one would share its GBs of
+        # Python objects and DuckDB buffers copy-on-write with every worker, and it runs threads (DuckDB, GX).
+        for path, digest, result in parse_files(list(by_path), processes=2, mp_context="forkserver"):
             file_id, key, source, kommune = by_path[Path(path)]
             if digest != file_id:
                 continue  # changed since it was scanned: the next run sees the new content
