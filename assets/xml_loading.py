@@ -8,6 +8,7 @@ registered as refused with the check's reason and none of its lines stay.
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -133,10 +134,8 @@ def load_xml_files(
         now = time.perf_counter()
         done = start + len(chunk)
         rate = done / max(now - started, 1e-6)
-        spent = ", ".join(
-            f"{step} {end - begin:.1f} s"
-            for (step, begin), end in zip(times.items(), [*list(times.values())[1:], now], strict=True)
-        )
+        marks = [*times.items(), ("end", now)]
+        spent = ", ".join(f"{step} {later - at:.1f} s" for (step, at), (_, later) in pairwise(marks))
         log(
             f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, ETA {(len(batch) - done) / rate:.0f} s; "
             f"this batch: {spent})"
