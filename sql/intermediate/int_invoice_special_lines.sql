@@ -3,8 +3,8 @@
 -- distinct line_ids, so all its lines count and its totals come from the one pass over the lines.
 -- is_kept: the line counts (a line of the winning copy, the first record of its line_id); line_copies > 1
 -- marks a line_id delivered more than once in the winning file. Scope class and category from
--- int_classified_invoice_lines (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories and
--- int_duplicate_lines; when every document comes once with distinct line_ids it is empty and costs nothing.
+-- int_classified_invoice_lines (METHODS 2, 3). Read by int_invoice_documents, int_invoice_categories,
+-- int_invoice_lines and int_duplicate_lines; when every document comes once with distinct line_ids it is empty and costs nothing.
 with special_copies as (
     select * from intermediate.int_invoice_special_copies
 ),
@@ -20,6 +20,8 @@ special_lines as (
         lines.record_number,
         lines.source_file,
         lines.kommunekode,
+        lines.year,
+        lines.supplier_cvr,
         lines.document_number,
         lines.line_id,
         lines.order_number_norm,
@@ -44,6 +46,8 @@ final as (
         record_number,
         source_file,
         kommunekode,
+        year,
+        supplier_cvr,
         document_number,
         line_id,
         is_winning_copy,
