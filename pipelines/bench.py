@@ -142,6 +142,8 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
         print(f"slowest steps of the {name} run (log: {data / f'bench-{name}.log'}):")
         for step, seconds in slowest_steps(log):
             print(f"  {seconds:7.1f} s  {step}")
+        for summary in SQL_TABLES_SUMMARY.findall(log):  # inside the step sql_tables: its slowest tables
+            print(f"  sql_tables: {summary}")
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
@@ -157,6 +159,7 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
     )
 
 
+SQL_TABLES_SUMMARY = re.compile(r" - sql_tables - ([0-9]+ tables in .*)$", re.MULTILINE)
 STEP_FINISHED = re.compile(r'Finished execution of step "([^"]+)" in ([0-9hms.]+)\.$', re.MULTILINE)
 DURATION_PART = re.compile(r"([0-9.]+)(ms|h|m|s)")
 

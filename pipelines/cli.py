@@ -62,6 +62,14 @@ def _execute(paths: DataDir):
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
+def _failure_line(error) -> str:
+    """The last line of the error that caused a step failure, past Dagster's own wrappers."""
+    while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    text = error.message.strip() if error is not None else ""
+    return text.splitlines()[-1] if text else "unknown error"
+
+
 @app.command()
 def run(data_dir: DataDirOption = None) -> None:
     """Refresh the data directory: every layer and every year's reports (the job refresh_warehouse, in-process)."""
@@ -86,9 +94,7 @@ def run(data_dir: DataDirOption = None) -> None:
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         if failures and failures[0].step_failure_data:
-            error = failures[0].step_failure_data.error
-            message = error.message.strip().splitlines()[-1] if error else "unknown error"
-            fail(f"step {failures[0].step_key} failed: {message}")
+            fail(f"step {failures[0].step_key} failed: {_failure_line(failures[0].step_failure_data.error)}")
         fail("the run failed (see the Dagster UI: make dev)")
     typer.echo(f"Report: {paths.reports / 'index.html'}")
 

@@ -6,7 +6,7 @@ from assets.checks import mart_checks, quality_checks
 from assets.ingest import ingest_raw
 from assets.publish import published_marts, site, year_report
 from assets.reference import reference_tables
-from assets.sql_assets import build_sql_assets
+from assets.sql_assets import sql_tables
 from pipelines.automation import build_raw_folder_sensor, build_schedules
 from pipelines.resources import Warehouse
 from pipelines.settings import DataDir
@@ -35,7 +35,7 @@ def build_definitions(data_dir: str | None = None) -> Definitions:
         assets=[
             reference_tables,
             ingest_raw,
-            *build_sql_assets(),
+            sql_tables,
             mart_checks,
             published_marts,
             site,

@@ -75,12 +75,12 @@ create or replace macro parse_date(raw) as
     end;
 
 -- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces, dashes and dots; exactly 8 digits.
+-- Fast paths for 12345678, DK12345678, DK 12345678 and 12 34 56 78 (the forms of real extracts).
 create or replace macro parse_cvr(raw) as
     case
         when raw is null then null
-        when length(raw) = 8 and regexp_full_match(raw, '\d{8}') then raw
-        when length(raw) = 10 and upper(left(raw, 2)) = 'DK' and regexp_full_match(substr(raw, 3), '\d{8}') then substr(raw, 3)
-        when length(raw) = 11 and upper(left(raw, 3)) = 'DK ' and regexp_full_match(substr(raw, 4), '\d{8}') then substr(raw, 4)
+        when regexp_full_match(raw, '(?i:DK ?)?\d{8}') then right(raw, 8)
+        when regexp_full_match(raw, '\d\d \d\d \d\d \d\d') then replace(raw, ' ', '')
         else nullif(regexp_extract(
             replace(replace(replace(upper(trim(raw)), ' ', ''), '-', ''), '.', ''),
             '^(?:DK:CVR:?|0184:)?(?:DK)?(\d{8})$', 1), '')
