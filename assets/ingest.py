@@ -32,10 +32,13 @@ INGEST_TABLES = {
 def ingest_raw(context: AssetExecutionContext, warehouse: Warehouse):
     from assets.quality import gx
 
-    gx.warm_up()  # the file and mart checks need GX later in the run
     paths = warehouse.paths
     with warehouse.connect() as con:
         scanned = loading.scan_deliveries(con, paths)
+        # The file and mart checks need GX later in the run. Imported while DuckDB loads the files (the GIL
+        # released), not during the scan: listing a national year's 45,000 files is Python, and the import
+        # beside it made a monthly run's scan 2.7-4.0 s instead of 1.4 s.
+        gx.warm_up()
         forgotten = loading.forget_withdrawn_files(con)
         loaded = loading.load_new_files(con, paths, log=context.log.info)
         counts = {
