@@ -10,9 +10,11 @@ import math
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALE = "da_DK"
 DASH = "–"  # shown for a missing or suppressed figure
@@ -29,17 +31,26 @@ def _num(value: Any) -> float:
     return float(value) if isinstance(value, Decimal) else value
 
 
+@cache
+def _pattern(decimals: int) -> NumberPattern:
+    """Babel's pattern for `decimals` decimals, parsed once (format_decimal parses it on every call: a report
+    formats ~27,000 numbers a year)."""
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals > 0 else ""))
+
+
+_LOCALE = Locale.parse(LOCALE)
+
+
 def number(value: Any, decimals: int = 0) -> str:
     """1196000 -> '1.196.000'; 2.45, 1 -> '2,5'."""
     if _missing(value):
         return DASH
-    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     # Round half up, as published statistics do (Babel alone rounds half to even: 3,25 -> 3,2).
     exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if rounded == 0:
         rounded = abs(rounded)  # never "-0"
-    return format_decimal(rounded, format=pattern, locale=LOCALE)
+    return _pattern(decimals).apply(rounded, _LOCALE)
 
 
 def integer(value: Any) -> str:

@@ -101,7 +101,10 @@ def sniff(path: Path, kind: str) -> CsvDialect:
         )
     encoding = detect_encoding(sample)
     text = decode(sample, encoding)
-    header_line = text.splitlines()[0] if text.splitlines() else ""
+    # the first line as splitlines() sees it, without splitting the whole 256 KB sample (twice)
+    first_break = text.find("\n")
+    head = text if first_break < 0 else text[: first_break + 1]
+    header_line = next(iter(head.splitlines()), "")
     try:
         delimiter = detect_delimiter(header_line)
         header = _first_record(text, delimiter)
