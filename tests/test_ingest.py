@@ -190,3 +190,28 @@ def test_a_warehouse_of_an_older_ingest_shape_is_read_again(data):
     files, lines, _ = ingest(data)
     assert [(f[0], f[1], f[3]) for f in files] == [("invoices/0159/2021.csv", "loaded", 1)]
     assert [(line[0], line[2]) for line in lines] == [("F1", Decimal("100.00"))]
+
+
+def test_batches_in_flight_two_at_a_time_keep_every_file_its_own_rows(data, monkeypatch):
+    # One file a batch: seven batches, loaded two at a time on their own cursors and transactions.
+    monkeypatch.setattr(loading, "BATCH_BYTES", 1)
+    expected = {}
+    for n, kommune in enumerate(["0101", "0147", "0151", "0153", "0155", "0157", "0159"], start=1):
+        rows = [f"{kommune};{kommune}-F{i};Faktura;2021-01-05;12345678;1;{n},00;2.2;" for i in range(n)]
+        if kommune == "0153":
+            rows.append(f"{kommune};X;Faktura;2021-01-05;12345678;1;1,00;2.2;;extra")  # one field too many
+        deliver(data, f"invoices/{kommune}/{kommune}.csv", "\n".join([HEADER, *rows]) + "\n")
+        expected[kommune] = n
+    files, lines, rejected = ingest(data)
+    # rows read = the file's records (0153: its 4 lines and a 5th that could not be split)
+    assert files == [
+        (f"invoices/{k}/{k}.csv", "loaded", None, n + (k == "0153")) for k, n in sorted(expected.items())
+    ]
+    by_kommune: dict[str, list] = {}
+    for document, _, amount, reason, kommune, *_ in lines:
+        assert reason is None and document.startswith(kommune)
+        by_kommune.setdefault(kommune, []).append(amount)
+    assert by_kommune == {k: [Decimal(n)] * n for k, n in expected.items()}
+    assert rejected == [
+        (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
+    ]
