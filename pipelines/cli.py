@@ -3,11 +3,14 @@
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir, dagster_home, log_level
+
+if TYPE_CHECKING:  # dagster is imported only when a command needs it (start-up)
+    from dagster_shared.error import SerializableErrorInfo
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="E-handel i tal: the national pipeline.")
 
@@ -62,9 +65,9 @@ def _execute(paths: DataDir):
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
-def _failure_line(error) -> str:
+def _failure_line(error: "SerializableErrorInfo | None") -> str:
     """The last line of the error that caused a step failure, past Dagster's own wrappers."""
-    while error is not None and error.cause is not None and error.cls_name.startswith("Dagster"):
+    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
     text = error.message.strip() if error is not None else ""
     return text.splitlines()[-1] if text else "unknown error"

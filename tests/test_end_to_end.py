@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
+from dagster import DagsterInstance, Definitions
 
 from pipelines.definitions import build_definitions
 
@@ -57,14 +57,22 @@ def tiny_data_set(root: Path) -> None:
     write(raw / "invoices/0860/2021.csv", [INVOICE_HEADER, f"F7;Faktura;2021-01-10;{A};;;1;2.2;;5000,00"])
 
 
+def refresh_tiny_data_set(root: Path) -> Definitions:
+    """The tiny data set written to root/raw and refreshed once (every layer); the definitions it ran."""
+    tiny_data_set(root)
+    defs = build_definitions(str(root))
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("refresh_warehouse").execute_in_process(
+            instance=instance, raise_on_error=True
+        )
+    assert result.success
+    return defs
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("e2e") / "data"
-    tiny_data_set(root)
-    job = build_definitions(str(root)).resolve_job_def("refresh_warehouse")
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=True)
-    assert result.success
+    refresh_tiny_data_set(root)
     return root
 
 

@@ -116,12 +116,14 @@ def test_impossible_dates_are_null(con, text):
 @settings(max_examples=200, deadline=None)
 @given(
     digits=st.text(alphabet="0123456789", min_size=8, max_size=8),
-    form=st.sampled_from(
-        ["{d}", "DK{d}", "DK {a} {b}", "dk{d}", " {d} ", "DK:CVR:DK{d}", "0184:{d}", "{a}-{b}"]
-    ),
-)
+    form=st.sampled_from([
+        "{d}", "DK{d}", "DK {d}", "dk {d}", "{p}", "DK {a} {b}", "dk{d}", " {d} ", " {p}", "DK:CVR:DK{d}",
+        "0184:{d}", "{a}-{b}",
+    ]),
+)  # fmt: skip
 def test_cvr_forms(con, digits, form):
-    assert sql(con, "parse_cvr(?)", form.format(d=digits, a=digits[:4], b=digits[4:])) == digits
+    pairs = " ".join(digits[i : i + 2] for i in range(0, 8, 2))  # 12 34 56 78
+    assert sql(con, "parse_cvr(?)", form.format(d=digits, a=digits[:4], b=digits[4:], p=pairs)) == digits
 
 
 @settings(max_examples=100, deadline=None)

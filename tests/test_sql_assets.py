@@ -6,9 +6,8 @@ from dagster import AssetKey, AssetSelection, DagsterInstance, define_asset_job
 
 import assets.sql_assets as sql_assets
 from pipelines.cli import _failure_line
-from pipelines.definitions import build_definitions
 from pipelines.warehouse import sql_dependencies, sql_files, sql_table_name
-from tests.test_end_to_end import tiny_data_set
+from tests.test_end_to_end import refresh_tiny_data_set
 
 KPI = AssetKey(["marts", "mart_kpi_national"])
 FILES = AssetKey(["staging", "stg_files"])
@@ -26,11 +25,7 @@ def test_every_sql_file_is_one_asset_with_its_layer_and_dependencies():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("sql_assets") / "data"
-    tiny_data_set(root)
-    defs = build_definitions(str(root))
-    with DagsterInstance.ephemeral() as instance:
-        assert defs.resolve_job_def("refresh_warehouse").execute_in_process(instance=instance).success
-    return root, defs
+    return root, refresh_tiny_data_set(root)
 
 
 def _run_subset(defs, keys):
