@@ -189,7 +189,10 @@ def digest_file(path: Path, kind: str) -> tuple[str, int | None]:
             sha.update(chunk)  # releases the GIL
             if lines is not None:
                 lines.update(chunk)
-    return sha.hexdigest(), lines.too_long_line if lines is not None else None
+    too_long_line = None
+    if lines is not None and lines.too_long_at is not None:
+        too_long_line = csv_files.line_number_at(path, lines.too_long_at)
+    return sha.hexdigest(), too_long_line
 
 
 def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[str, int]:

@@ -1,13 +1,15 @@
 """The SQL parsers of sql/macros.sql (amount, date, CVR, order number), with properties over generated values."""
 
 import datetime as dt
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assets.readers.csv_files import LineLengthScan
+from assets.readers.csv_files import LineLengthScan, line_number_at
 from pipelines.warehouse import connect
 
 
@@ -201,10 +203,17 @@ def test_party_cvrs_are_every_cvr_once_sorted(con, primary, listed, expected):
 
 
 def scan_lines(data: bytes, chunk: int, limit: int) -> int | None:
+    """The number of the first line over the limit, as digest_file finds it: the offset from the scan, then
+    the line's number from the file."""
     scan = LineLengthScan(limit)
     for start in range(0, len(data), chunk):
         scan.update(data[start : start + chunk])
-    return scan.too_long_line
+    if scan.too_long_at is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "lines.csv"
+        path.write_bytes(data)
+        return line_number_at(path, scan.too_long_at)
 
 
 @settings(max_examples=200, deadline=None)
