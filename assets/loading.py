@@ -236,16 +236,33 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     )  # fmt: skip
     con.register("scanned_deliveries", scanned)
     try:
+        # Only the rows that changed are written: rewriting a national year's 45,000 rows cost 0.3-0.6 s a run.
         con.execute("begin")
-        con.execute("delete from ingest.deliveries")
         con.execute("""
-            insert into ingest.deliveries
-            select s.source_file, s.kind, s.folder, k.kommunekode, s.size_bytes, s.mtime_ns,
-                   make_timestamp(s.mtime_ns // 1000), s.file_id, s.too_long_line
+            create or replace temp table wanted_deliveries as
+            select s.source_file, s.kind, s.folder, k.kommunekode as folder_kommunekode, s.size_bytes, s.mtime_ns,
+                   make_timestamp(s.mtime_ns // 1000) as delivered_at, s.file_id, s.too_long_line
             from scanned_deliveries s
             left join reference.kommuner k on k.kommunekode = normalise_kommunekode(s.folder)
         """)
+        con.execute("""
+            delete from ingest.deliveries d
+            where not exists (
+                select 1 from wanted_deliveries w
+                where w.source_file = d.source_file and w.size_bytes = d.size_bytes and w.mtime_ns = d.mtime_ns
+                    and w.file_id = d.file_id and w.folder_kommunekode is not distinct from d.folder_kommunekode
+            )
+        """)
+        con.execute("""
+            insert into ingest.deliveries
+            select * from wanted_deliveries
+            where source_file not in (select source_file from ingest.deliveries)
+        """)
+        con.execute("drop table wanted_deliveries")
         con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     finally:
         con.unregister("scanned_deliveries")
     return {"files": len(deliveries), "hashed": len(to_hash)}

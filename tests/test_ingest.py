@@ -160,6 +160,43 @@ def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
     assert files == [] and lines == []
 
 
+def test_the_listing_follows_every_change_of_the_raw_folder(data):
+    """ingest.deliveries is written as a difference from the last scan: after a file is deleted, one is
+    rewritten, one is touched and one arrives, it is exactly the folder as it is now."""
+    import hashlib
+
+    first = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n"
+    deliver(data, "invoices/0159/a.csv", first, mtime=1_600_000_000)
+    deliver(data, "invoices/0159/b.csv", first.replace("F1", "F2"), mtime=1_600_000_000)
+    deliver(data, "invoices/0159/c.csv", first.replace("F1", "F3"), mtime=1_600_000_000)
+    deliver(data, "invoices/abc/d.csv", first.replace("F1", "F4"), mtime=1_600_000_000)
+    with connect(data.warehouse) as con:
+        load_static_reference(con)
+        assert loading.scan_deliveries(con, data) == {"files": 4, "hashed": 4}
+        (data.raw / "invoices/0159/a.csv").unlink()
+        deliver(data, "invoices/0159/b.csv", first.replace("F1", "F22"), mtime=1_600_000_000)  # new content
+        os.utime(data.raw / "invoices/0159/c.csv", (1_700_000_000, 1_700_000_000))  # touched only
+        deliver(data, "invoices/0101/e.csv", first.replace("F1", "F5"), mtime=1_600_000_000)
+        assert loading.scan_deliveries(con, data) == {"files": 4, "hashed": 3}  # b, c and e read again
+        listed = con.execute(
+            "select source_file, folder_kommunekode, size_bytes, mtime_ns, file_id, delivered_at::varchar "
+            "from ingest.deliveries order by 1"
+        ).fetchall()
+    by_hand = []
+    for relative, kommunekode, seconds in [
+        ("invoices/0101/e.csv", "0101", 1_600_000_000),
+        ("invoices/0159/b.csv", "0159", 1_600_000_000),
+        ("invoices/0159/c.csv", "0159", 1_700_000_000),
+        ("invoices/abc/d.csv", None, 1_600_000_000),  # not a municipality
+    ]:
+        content = (data.raw / relative).read_bytes()
+        stamp = "2020-09-13 12:26:40" if seconds == 1_600_000_000 else "2023-11-14 22:13:20"
+        by_hand.append(
+            (relative, kommunekode, len(content), seconds * 10**9, hashlib.sha256(content).hexdigest(), stamp)
+        )
+    assert listed == by_hand
+
+
 def test_a_truncated_xml_is_refused_whole_and_the_rest_loads(data):
     fixtures = Path(__file__).parent / "fixtures"
     folder = data.raw / "ubl/0159"
