@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 DEMO_SCALE ?= 0.02
 DEMO_SEED ?= 2021
 SCALE ?= 0.1
+RUNS ?= 1
 DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export UV_COMPILE_BYTECODE := 1
@@ -23,7 +24,7 @@ help:
 	@echo "make demo   set up, generate the demo data, run every asset, print where the report is"
 	@echo "make test   run the test suite"
 	@echo "make dev    the Dagster UI on http://localhost:3000"
-	@echo "make lint   ruff + pyright;  make bench  benchmark against a bare DuckDB read (SCALE=$(SCALE))"
+	@echo "make lint   ruff + pyright;  make bench  benchmark against a bare DuckDB read (SCALE=$(SCALE) RUNS=$(RUNS))"
 	@echo "make clean  remove the environment, the Dagster instance and everything generated under data/"
 
 $(CURDIR)/.tools/bin/uv:
@@ -64,7 +65,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
-	$(BIN)/ehandel bench --scale $(SCALE)
+	$(BIN)/ehandel bench --scale $(SCALE) --runs $(RUNS)
 
 # Only the project's own data/ (the demo's), never $(DATA_DIR): that may hold real deliveries.
 clean:

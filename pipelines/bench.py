@@ -4,6 +4,9 @@ Generates (once, cached under .bench/) a data set at the given scale, then in th
 0. every raw file is read once, so that both measurements find the files in the OS page cache;
 1. the reference: every CSV read by DuckDB with all its columns, every XML document parsed once by lxml;
 2. the pipeline, cold: `ehandel run` on a fresh warehouse (the raw files are shared, the outputs are not);
+   with `runs` > 1, steps 1 and 2 are repeated alternately; the medians are recorded with their range, and the
+   ratio is that of the medians (on a shared VM the same code and the bare read each vary by up to 2x from one
+   run to the next);
 3. a new monthly extract: one municipality's last monthly invoice file is held back during 1 and 2, then
    delivered, and `ehandel run` runs again on the warm warehouse (the monthly refresh of issue 7).
 Each step runs in its own process, so peak memory (max RSS) is measured per step by the kernel.
@@ -16,6 +19,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -91,7 +95,16 @@ def _raw_size(raw: Path) -> tuple[int, float]:
     return len(files), sum(p.stat().st_size for p in files) / 2**30
 
 
-def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
+def spread(seconds: list[float]) -> str:
+    """'41.0' for one run; 'median 41.0 of 3 (40.1-41.9)' for several."""
+    if len(seconds) == 1:
+        return f"{seconds[0]:.1f}"
+    return (
+        f"median {statistics.median(seconds):.1f} of {len(seconds)} ({min(seconds):.1f}-{max(seconds):.1f})"
+    )
+
+
+def run_benchmark(scale: float, years: str, seed: int = 2021, runs: int = 1) -> str:
     data = BENCH_DIR / f"scale-{scale:g}-{years}-{seed}"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     run_env = {**env, "EHANDEL_LOG_LEVEL": "DEBUG"}  # step durations in the kept log
@@ -115,24 +128,33 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
             env,
         )
         (data / "raw" / ".complete").touch()
-    for output in ("marts", "reports", "cache"):
-        shutil.rmtree(data / output, ignore_errors=True)
     monthly = _monthly_extract(data / "raw")
     held_back = data / "held_back" / monthly.name
     held_back.parent.mkdir(parents=True, exist_ok=True)
     os.replace(monthly, held_back)
+    ref_times, run_times, run_peaks, ref_peaks = [], [], [], []
+    ref_out = run_log = ""
     try:
         files, gib = _raw_size(data / "raw")
-        scratch = data / "cache"
-        scratch.mkdir(parents=True, exist_ok=True)
         print("reading every raw file once, so that both measurements find them in the page cache ...")
         _read_all(data / "raw")
-        print("reference: bare DuckDB read of every CSV, lxml parse of every XML ...")
-        ref_s, ref_rss, ref_out = _timed(
-            [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
-        )
-        print("pipeline: ehandel run, cold ...")
-        run_s, run_rss, run_log = _timed([*ehandel, "run", "--data-dir", str(data)], run_env)
+        for number in range(1, runs + 1):
+            for output in ("marts", "reports", "cache"):
+                shutil.rmtree(data / output, ignore_errors=True)
+            scratch = data / "cache"
+            scratch.mkdir(parents=True, exist_ok=True)
+            of = f" ({number} of {runs})" if runs > 1 else ""
+            print(f"reference{of}: bare DuckDB read of every CSV, lxml parse of every XML ...")
+            ref_s, ref_rss, ref_out = _timed(
+                [sys.executable, "-c", REFERENCE_SCRIPT, str(data / "raw"), str(scratch)], env
+            )
+            print(f"pipeline{of}: ehandel run, cold ...")
+            run_s, run_rss, run_log = _timed([*ehandel, "run", "--data-dir", str(data)], run_env)
+            print(f"  bare read {ref_s:.1f} s, pipeline {run_s:.1f} s (ratio {run_s / ref_s:.2f})")
+            ref_times.append(ref_s)
+            ref_peaks.append(ref_rss)
+            run_times.append(run_s)
+            run_peaks.append(run_rss)
     finally:
         os.replace(held_back, monthly)
     print(f"pipeline: ehandel run after a new monthly extract ({monthly.relative_to(data / 'raw')}) ...")
@@ -145,15 +167,19 @@ def run_benchmark(scale: float, years: str, seed: int = 2021) -> str:
         for summary in SQL_TABLES_SUMMARY.findall(log):  # inside the step sql_tables: its slowest tables
             print(f"  sql_tables: {summary}")
 
+    run_s, ref_s = statistics.median(run_times), statistics.median(ref_times)
+    run_rss, ref_rss = max(run_peaks), max(ref_peaks)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
     line = (
-        f"| {stamp} | {scale:g} | {years} | {files} files, {gib:.2f} GiB ({ref_out.strip()}) | {run_s:.1f} | {ref_s:.1f} "
+        f"| {stamp} | {scale:g} | {years} | {files} files, {gib:.2f} GiB ({ref_out.strip()}) | {spread(run_times)} "
+        f"| {spread(ref_times)} "
         f"| {run_s / ref_s:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {month_s:.1f} ({month_s / run_s:.0%}) | {machine} |"
     )
     _append_result(line)
     return (
-        f"pipeline {run_s:.1f} s (peak RSS {run_rss:.2f} GiB), bare read {ref_s:.1f} s (peak RSS {ref_rss:.2f} GiB), "
+        f"pipeline {spread(run_times)} s (peak RSS {run_rss:.2f} GiB), bare read {spread(ref_times)} s "
+        f"(peak RSS {ref_rss:.2f} GiB), "
         f"ratio {run_s / ref_s:.2f}; a new monthly extract {month_s:.1f} s ({month_s / run_s:.0%} of the cold run); "
         f"data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
     )

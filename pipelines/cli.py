@@ -186,11 +186,14 @@ def bench(
         float, typer.Option(help="Size of the generated data set (1.0 = one national year).")
     ] = 0.1,
     years: Annotated[str, typer.Option(help="The years to generate.")] = "2021",
+    runs: Annotated[
+        int, typer.Option(min=1, help="Measure the bare read and the cold run this many times, alternately.")
+    ] = 1,
 ) -> None:
     """Time a cold run against a bare DuckDB read of the same files; append the result to BENCHMARKS.md."""
     from pipelines.bench import run_benchmark
 
-    typer.echo(run_benchmark(scale, years))
+    typer.echo(run_benchmark(scale, years, runs=runs))
 
 
 def main() -> None:  # pragma: no cover

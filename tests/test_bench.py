@@ -1,6 +1,6 @@
-"""The benchmark's reading of a run's log: which steps took the time."""
+"""The benchmark's reading of a run's log (which steps took the time) and its summary of repeated runs."""
 
-from pipelines.bench import slowest_steps
+from pipelines.bench import slowest_steps, spread
 
 LOG = """\
 2026-11-28 05:57:26 +0000 - dagster - DEBUG - refresh_warehouse - 1f5a - 29443 - ingest_raw - STEP_SUCCESS - Finished execution of step "ingest_raw" in 4m52s.
@@ -16,3 +16,9 @@ def test_slowest_steps_reads_every_duration_format_dagster_writes():
         ("intermediate__int_x", 2.14),
         ("marts__mart_y", 0.533),
     ]
+
+
+def test_spread_is_the_one_measurement_or_the_median_with_its_range():
+    assert spread([41.04]) == "41.0"
+    assert spread([41.9, 38.2, 40.0]) == "median 40.0 of 3 (38.2-41.9)"
+    assert spread([8.0, 9.0]) == "median 8.5 of 2 (8.0-9.0)"
