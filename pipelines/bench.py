@@ -10,9 +10,9 @@ Generates (once, cached under .bench/) a data set at the given scale, then in th
 3. a new monthly extract: one municipality's last monthly invoice file is held back during 1 and 2, then
    delivered, and `ehandel run` runs again on the warm warehouse (the monthly refresh of issue 7).
 Each step runs in its own process, so peak memory (max RSS) is measured per step by the kernel.
-Results are appended to BENCHMARKS.md with the machine and the date. Each pipeline run's log (Dagster's debug
-events, with every step's duration) is kept in .bench/<data set>/bench-cold.log and bench-monthly.log, and
-the slowest steps are printed: where the time goes.
+Results are appended to BENCHMARKS.md with the machine and the date. The log of the (last) cold run and of the
+monthly run (Dagster's debug events, with every step's duration) is kept in .bench/<data set>/bench-cold.log and
+bench-monthly.log, and the slowest steps are printed: where the time goes.
 """
 
 import os

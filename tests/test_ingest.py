@@ -1,5 +1,6 @@
 """Ingest of delivered CSV files: dialects with no configuration, refused files and rows, incremental loading."""
 
+import hashlib
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -163,8 +164,6 @@ def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
 def test_the_listing_follows_every_change_of_the_raw_folder(data):
     """ingest.deliveries is written as a difference from the last scan: after a file is deleted, one is
     rewritten, one is touched and one arrives, it is exactly the folder as it is now."""
-    import hashlib
-
     first = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n"
     deliver(data, "invoices/0159/a.csv", first, mtime=1_600_000_000)
     deliver(data, "invoices/0159/b.csv", first.replace("F1", "F2"), mtime=1_600_000_000)
