@@ -97,8 +97,12 @@ def sql_tables(context: AssetExecutionContext, warehouse: Warehouse):
                     **({"preview": MetadataValue.md(preview)} if preview else {}),
                 },
             )
+    context.log.info(tables_summary(seconds))
+
+
+def tables_summary(seconds: dict[str, float]) -> str:
+    """The step's closing log line: how many tables, their seconds, the five slowest (`make bench` prints it)."""
     slowest = sorted(seconds.items(), key=lambda item: -item[1])[:5]
-    context.log.info(
-        f"{len(seconds)} tables in {sum(seconds.values()):.1f} s; slowest: "
-        + ", ".join(f"{name} {spent:.1f} s" for name, spent in slowest)
+    return f"{len(seconds)} tables in {sum(seconds.values()):.1f} s; slowest: " + ", ".join(
+        f"{name} {spent:.1f} s" for name, spent in slowest
     )

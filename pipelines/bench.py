@@ -167,24 +167,27 @@ def run_benchmark(scale: float, years: str, seed: int = 2021, runs: int = 1) -> 
         for summary in SQL_TABLES_SUMMARY.findall(log):  # inside the step sql_tables: its slowest tables
             print(f"  sql_tables: {summary}")
 
-    run_s, ref_s = statistics.median(run_times), statistics.median(ref_times)
+    median_run, median_ref = statistics.median(run_times), statistics.median(ref_times)
     run_rss, ref_rss = max(run_peaks), max(ref_peaks)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {_memory_gib():.0f} GiB, Python {platform.python_version()}"
     line = (
         f"| {stamp} | {scale:g} | {years} | {files} files, {gib:.2f} GiB ({ref_out.strip()}) | {spread(run_times)} "
         f"| {spread(ref_times)} "
-        f"| {run_s / ref_s:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {month_s:.1f} ({month_s / run_s:.0%}) | {machine} |"
+        f"| {median_run / median_ref:.2f} | {run_rss:.2f} | {ref_rss:.2f} | {month_s:.1f} ({month_s / median_run:.0%}) "
+        f"| {machine} |"
     )
     _append_result(line)
     return (
         f"pipeline {spread(run_times)} s (peak RSS {run_rss:.2f} GiB), bare read {spread(ref_times)} s "
         f"(peak RSS {ref_rss:.2f} GiB), "
-        f"ratio {run_s / ref_s:.2f}; a new monthly extract {month_s:.1f} s ({month_s / run_s:.0%} of the cold run); "
+        f"ratio {median_run / median_ref:.2f}; a new monthly extract {month_s:.1f} s "
+        f"({month_s / median_run:.0%} of the cold run); "
         f"data: {files} files, {gib:.2f} GiB; recorded in {RESULTS.name}"
     )
 
 
+# the closing line of the step sql_tables (assets/sql_assets.py tables_summary) in a run's log
 SQL_TABLES_SUMMARY = re.compile(r" - sql_tables - ([0-9]+ tables in .*)$", re.MULTILINE)
 STEP_FINISHED = re.compile(r'Finished execution of step "([^"]+)" in ([0-9hms.]+)\.$', re.MULTILINE)
 DURATION_PART = re.compile(r"([0-9.]+)(ms|h|m|s)")

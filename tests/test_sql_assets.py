@@ -6,7 +6,7 @@ from dagster import AssetKey, AssetSelection, DagsterInstance, define_asset_job
 
 import assets.sql_assets as sql_assets
 from pipelines.cli import _failure_line
-from pipelines.warehouse import sql_dependencies, sql_files, sql_table_name
+from pipelines.warehouse import connect, sql_dependencies, sql_files, sql_table_name
 from tests.test_end_to_end import refresh_tiny_data_set
 
 KPI = AssetKey(["marts", "mart_kpi_national"])
@@ -40,6 +40,10 @@ def _run_subset(defs, keys):
 
 def test_a_subset_builds_only_the_selected_tables(built):
     root, defs = built
+    warehouse = root / "marts" / "warehouse.duckdb"
+    with connect(warehouse) as con:  # both marts gone: the subset must make the one it selects, and only it
+        con.execute("drop table marts.mart_kpi_national")
+        con.execute("drop table marts.mart_kpi_municipality")
     result = _run_subset(defs, [KPI])
     assert result.success
     materialized = [e.asset_key for e in result.get_asset_materialization_events()]
@@ -47,8 +51,14 @@ def test_a_subset_builds_only_the_selected_tables(built):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["rows"].value == 2  # 2020 (Gladsaxe) and 2021 (Gladsaxe, Kerteminde)
     assert metadata["preview"].value.startswith("| year | participating_municipalities |")
-    with duckdb.connect(str(root / "marts" / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from marts.mart_kpi_national").fetchone()[0] >= 1
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select year from marts.mart_kpi_national order by year").fetchall() == [
+            (2020,),
+            (2021,),
+        ]
+        assert not con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'mart_kpi_municipality'"
+        ).fetchone()[0]
 
 
 def test_a_failing_sql_file_is_named_in_the_error(built, monkeypatch):
