@@ -99,17 +99,21 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     Tables that read the ingest layer (the lead's ingest log and quarantine marts) are skipped, and so is
     anything built on them: these tests give the staging tables only.
     """
-    # the contents of the hand-made lines are the current ones (the per-file tables are kept against them)
+    # the contents of the hand-made lines are the current ones (the per-file tables are kept against them),
+    # each with an integer file_key that stays the same while it is delivered, as in ingest.files
     con.execute("""
         create or replace table staging.stg_files as
-        select file_id, 'invoices' as kind, any_value(source_format) as source_format,
-               any_value(kommunekode) as kommunekode, any_value(source_file) as source_file,
-               max(delivered_at) as delivered_at
-        from staging.stg_invoice_lines group by file_id
-        union all
-        select file_id, 'orders', any_value(source_format), any_value(kommunekode), any_value(source_file),
-               max(delivered_at)
-        from staging.stg_order_lines group by file_id
+        select cast(hash(file_id) % 2147483647 as integer) as file_key, *
+        from (
+            select file_id, 'invoices' as kind, any_value(source_format) as source_format,
+                   any_value(kommunekode) as kommunekode, any_value(source_file) as source_file,
+                   max(delivered_at) as delivered_at
+            from staging.stg_invoice_lines group by file_id
+            union all
+            select file_id, 'orders', any_value(source_format), any_value(kommunekode), any_value(source_file),
+                   max(delivered_at)
+            from staging.stg_order_lines group by file_id
+        )
     """)
     skipped: set[tuple[str, str]] = set()
     counts = {}

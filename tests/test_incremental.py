@@ -142,7 +142,11 @@ def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
             ("intermediate.int_agreement_spend", False, 3),
             ("intermediate.int_category_cells", False, 3),
             ("intermediate.int_duplicate_lines", False, 3),
+            ("intermediate.int_invoice_categories", False, 3),
             ("intermediate.int_invoice_cells", False, 3),
+            ("intermediate.int_invoice_copy_ranks", False, 3),
+            ("intermediate.int_invoice_order_matches", False, 3),
+            ("intermediate.int_order_copy_ranks", False, 3),
         ]
 
 
@@ -202,6 +206,28 @@ def test_a_changed_reference_table_recomputes_the_per_file_tables():
         build_marts(con)
         assert con.execute(state, [copies]).fetchall() == [(True, None)]
         assert con.execute(f"select goods_lines, not_goods_lines from {copies}").fetchall() == [(0, 1)]
+
+
+def test_a_new_municipality_is_computed_alone_and_its_filter_is_lifted_after():
+    """A table incremental by kommunekode computes a changed municipality with in_changed_units (sql/macros.sql)
+    true for it alone; afterwards the filter is gone, so the next query sees every municipality."""
+    with one_goods_line_warehouse() as con:
+        insert_invoice_lines(con, [
+            dict(kommunekode="0440", document_number="F2", issue_date="2021-05-01", supplier_cvr="22222222",
+                 line_id="1", art="2.2", unspsc=None, amount_kr="40.00"),
+        ])  # fmt: skip
+        build_marts(con)
+        state = "select rebuilt, changed_units from intermediate.incremental_state where table_name = ?"
+        assert con.execute(state, ["intermediate.int_invoice_categories"]).fetchall() == [(False, 1)]
+        categories = con.execute(
+            "select kommunekode, category, goods_lines, goods_spend_kr from intermediate.int_invoice_categories "
+            "order by kommunekode"
+        ).fetchall()
+        assert categories == [("0159", "Fødevarer", 1, 100), ("0440", "Fødevarer", 1, 40)]
+        assert con.execute("select getvariable('changed_kommunekoder')").fetchall() == [(None,)]
+        assert con.execute("select in_changed_units('0159'), in_changed_units('0440')").fetchall() == [(True, True)]
+        con.execute("set variable changed_kommunekoder = ['0440']")
+        assert con.execute("select in_changed_units('0159'), in_changed_units('0440')").fetchall() == [(False, True)]
 
 
 def test_state_of_another_shape_rebuilds_every_incremental_table():

@@ -3,7 +3,7 @@
 -- description: Hvert dokument tælles én gang: én række pr. faktura/kreditnota og pr. ordre (dokumentidentitet, metode afsnit 1).
 -- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity). Only
 -- rows whose key hash occurs more than once can break either rule: they alone are grouped by the exact key.
--- Ids are copy numbers (file rank x 2^32 + first record in the file): two different documents could share
+-- Ids are copy numbers (file_key x 2^32 + first record in the file): two different documents could share
 -- one only if a file numbered two records alike, so the copy numbers themselves are checked too.
 with invoice_hashes as (
     select hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash

@@ -43,8 +43,11 @@ document_categories as (
     from intermediate.int_invoice_categories as categories
     inner join intermediate.int_invoice_document_copies as documents
         on categories.document_id = documents.document_id
+        and categories.kommunekode = documents.kommunekode
         and documents.is_winning_copy
     where categories.category in (select category from agreement_categories)
+        and in_changed_units(categories.kommunekode)
+        and in_changed_units(documents.kommunekode)
 ),
 
 in_period as (

@@ -1,25 +1,30 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per copy (copy_number, as in int_invoice_copy_totals) whose document_hash is
 -- shared with another copy: the copies of a document delivered more than once, and any two documents whose
--- key hashes collide. Implements METHODS 1 for them, by the exact document key
+-- key hashes collide in one municipality. Implements METHODS 1 for them, by the exact document key
 -- (kommunekode, supplier_cvr, document_type, document_number, issue_date): the winning copy is, in this order,
 -- a CSV finance row before an XML copy; then the later delivery (delivered_at); then the later source_file
 -- name; then file_id (only to make the choice deterministic). document_id is the lowest copy_number of the
 -- document's copies. Every copy not listed here is the only copy of its document.
 with copies as (
     select * from intermediate.int_invoice_copy_totals
+    where in_changed_units(kommunekode)
 ),
 
 -- from the per-content table itself: the hashes need no copy numbers (half the time of reading the view)
 shared_hashes as (
     select document_hash
     from intermediate.int_invoice_file_copies
+    where in_changed_units(kommunekode)
     group by document_hash
     having count(*) > 1
 ),
 
+-- the key begins with kommunekode, so a hash shared by two municipalities' keys only is a collision between them
 shared_copies as materialized (
     select * from copies
     where document_hash in (select document_hash from shared_hashes)
+    qualify count(*) over (partition by kommunekode, document_hash) > 1
 ),
 
 -- the delivery of the files those copies came in
@@ -32,6 +37,7 @@ files as (
 final as (
     select
         shared_copies.copy_number,
+        shared_copies.kommunekode,
         min(shared_copies.copy_number) over document as document_id,
         count(*) over document as copies_delivered,
         row_number() over copy_order = 1 as is_winning_copy,

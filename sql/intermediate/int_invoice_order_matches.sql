@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per invoice or credit-note document whose own order number matches an order
 -- (document_id), with the order it is matched to.
 -- Implements METHODS 5 (e-handel match) and METHODS 7 (fakturamatch):
@@ -13,12 +14,13 @@
 with documents as (
     select document_id, kommunekode, document_type, document_number, order_number_norm, supplier_cvrs, total_kr
     from intermediate.int_invoice_documents
-    where order_number_norm is not null
+    where order_number_norm is not null and in_changed_units(kommunekode)
 ),
 
 orders as (
     select order_id, kommunekode, supplier_cvr, order_number_norm, supplier_cvrs, order_date, total_kr, is_fritekst
     from intermediate.int_orders
+    where in_changed_units(kommunekode)
 ),
 
 document_cvrs as (
@@ -78,16 +80,18 @@ scored as (
         orders.is_fritekst
     from candidates
     inner join documents on candidates.document_id = documents.document_id
-    inner join orders on candidates.order_id = orders.order_id
+    inner join orders
+        on candidates.order_id = orders.order_id
+        and documents.kommunekode = orders.kommunekode  -- always: said so that a municipality is computed alone
 ),
 
 chosen as (
     select
         *,
-        count(*) over (partition by document_id) as candidate_orders
+        count(*) over (partition by document_kommunekode, document_id) as candidate_orders
     from scored
     qualify row_number() over (
-        partition by document_id
+        partition by document_kommunekode, document_id
         order by
             difference_kr,
             order_date desc,
