@@ -14,6 +14,7 @@
 with invoice_lines as (
     select
         lines.file_id,
+        lines.file_key,
         lines.source_format,
         lines.record_number,
         lines.kommunekode,
@@ -34,6 +35,7 @@ with invoice_lines as (
 copies as (
     select
         file_id,
+        file_key,
         kommunekode,
         supplier_cvr,
         document_type,
@@ -60,8 +62,8 @@ copies as (
         cast(coalesce(sum(amount_kr) filter (where scope_class = 'unclassified'), 0) as decimal(18, 2))
             as unclassified_spend_kr
     from invoice_lines
-    -- year is year(issue_date): a key only so that it needs no aggregate
-    group by file_id, kommunekode, supplier_cvr, document_type, document_number, issue_date, year
+    -- file_key is file_id's, year is year(issue_date): keys only so that they need no aggregate
+    group by file_id, file_key, kommunekode, supplier_cvr, document_type, document_number, issue_date, year
 ),
 
 final as (

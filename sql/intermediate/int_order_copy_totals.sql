@@ -2,19 +2,14 @@
 -- Grain: one row per copy of an order document, i.e. per
 -- (kommunekode, supplier_cvr, order_number_norm, order_date) x delivered file (file_id).
 -- The copies of int_order_file_copies (computed once per content) numbered by their content.
--- copy_number: its content's file_key (ingest.files) x 2^32 + its first record_number in the content (record
+-- copy_number: its content's file_key x 2^32 + its first record_number in the content (record
 -- numbers are unique within a file): unique per copy, and the same for as long as the content is loaded, so a
 -- municipality's numbers do not move when another's deliveries change (the tables incremental by kommunekode).
-with files as (
-    select file_id, file_key from staging.stg_files
-),
-
-final as (
+with final as (
     select
-        files.file_key * 4294967296 + copies.first_record as copy_number,
-        copies.* exclude (first_record)
+        copies.file_key * 4294967296 + copies.first_record as copy_number,
+        copies.* exclude (file_key, first_record)
     from intermediate.int_order_file_copies as copies
-    inner join files on copies.file_id = files.file_id
 )
 
 select * from final

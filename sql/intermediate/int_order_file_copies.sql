@@ -13,6 +13,7 @@
 with order_lines as (
     select
         file_id,
+        file_key,
         source_format,
         record_number,
         kommunekode,
@@ -34,6 +35,7 @@ copies as (
         order_number_norm,
         order_date,
         file_id,
+        file_key,
         year,
         any_value(source_format) as source_format,  -- one per content
         count(*) as line_rows,
@@ -51,13 +53,14 @@ copies as (
             false
         ) as line_ids_distinct
     from order_lines
-    -- year is year(order_date): a key only so that it needs no aggregate
-    group by file_id, kommunekode, supplier_cvr, order_number_norm, order_date, year
+    -- file_key is file_id's, year is year(order_date): keys only so that they need no aggregate
+    group by file_id, file_key, kommunekode, supplier_cvr, order_number_norm, order_date, year
 ),
 
 final as (
     select
         file_id,
+        file_key,
         hash(kommunekode, supplier_cvr, order_number_norm, order_date) as order_hash,
         kommunekode,
         supplier_cvr,

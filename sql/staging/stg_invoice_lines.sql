@@ -4,6 +4,7 @@
 with final as (
     select
         d.file_id,
+        l.file_key,
         l.record_number,
         d.source_format,
         d.source_file,
