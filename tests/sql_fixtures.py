@@ -138,7 +138,8 @@ def _complete_common(con: duckdb.DuckDBPyConnection, row: dict[str, Any], positi
     row.setdefault("source_format", "csv")
     row.setdefault("file_id", f"{kind}-{row['kommunekode']}-{row['source_format']}")
     row.setdefault("source_file", f"{kind}/{row['kommunekode']}/{row['file_id']}.{row['source_format']}")
-    row.setdefault("file_key", zlib.crc32(row["file_id"].encode()) & 0x7FFFFFFF)  # one per file_id, and stable
+    # one per file_id, and the same in every build, as ingest.files keeps it while the content is loaded
+    row.setdefault("file_key", zlib.crc32(row["file_id"].encode()) & 0x7FFFFFFF)
     row.setdefault("delivered_at", _DEFAULT_DELIVERY)
     row.setdefault("record_number", position)
     if "supplier_cvrs" not in row:
