@@ -145,7 +145,9 @@ def test_warm_runs_give_the_marts_of_a_cold_run(tmp_path):
             ("intermediate.int_invoice_categories", False, 3),
             ("intermediate.int_invoice_cells", False, 3),
             ("intermediate.int_invoice_copy_ranks", False, 3),
+            ("intermediate.int_invoice_credit_matches", False, 3),
             ("intermediate.int_invoice_order_matches", False, 3),
+            ("intermediate.int_invoice_special_copies", False, 3),
             ("intermediate.int_order_copy_ranks", False, 3),
         ]
 

@@ -1,3 +1,4 @@
+-- materialized: incremental by kommunekode
 -- Grain: one row per copy of an invoice or credit-note document (int_invoice_document_copies) that needs the
 -- exact per-line rule of METHODS 1: every copy of a document whose hash is shared (a document delivered more
 -- than once, or two documents whose key hashes collide) and every copy that may repeat a line_id
@@ -19,7 +20,7 @@ with final as (
         winning_file_id,
         winning_source_file
     from intermediate.int_invoice_document_copies
-    where hash_shared or not line_ids_distinct
+    where (hash_shared or not line_ids_distinct) and in_changed_units(kommunekode)
 )
 
 select * from final
