@@ -167,9 +167,9 @@ def materialise_incremental(con: duckdb.DuckDBPyConnection, path: Path, query: s
     the reference tables. The units that changed since the table was last brought up to date (COMPARED: a content
     added or withdrawn; for a municipality also a delivery renamed or re-dated) lose their rows, which are
     computed again with the units named in the query, so that DuckDB pushes them down to the scans (the file_key
-    zone maps of the ingest tables). Changed municipalities are also listed in the variable that
-    `in_changed_units` (sql/macros.sql) reads: DuckDB materialises a CTE read twice before it applies the outer
-    filter, so the SQL names them where it reads its inputs. The table is rebuilt from scratch when its fingerprint
+    zone maps of the ingest tables). The changed units are also listed in the variable that `in_changed_units`
+    (sql/macros.sql) reads: DuckDB materialises a CTE read twice before it applies the outer filter, so the SQL
+    can name them where it reads its inputs. The table is rebuilt from scratch when its fingerprint
     changes (_incremental_fingerprint), when many units changed, or after the ingest tables were read again
     (forget_incremental_tables).
     """
@@ -209,14 +209,11 @@ def materialise_incremental(con: duckdb.DuckDBPyConnection, path: Path, query: s
         elif changed:
             named = ", ".join(sql_literal(str(value)) for value in changed)
             (removed,) = con.execute(f"delete from {name} where {unit} in ({named})").fetchall()[0]
-            listed = unit == "kommunekode"
-            if listed:
-                con.execute("set variable changed_kommunekoder = ?", [[str(value) for value in changed]])
+            con.execute("set variable changed_units = ?", [[str(value) for value in changed]])
             try:
                 con.execute(f"insert into {name} select * from ({query}) where {unit} in ({named})")
             finally:
-                if listed:
-                    con.execute("reset variable changed_kommunekoder")
+                con.execute("reset variable changed_units")
         con.execute(f"delete from {INCREMENTAL_DELIVERIES} where table_name = ?", [name])
         con.execute(f"insert into {INCREMENTAL_DELIVERIES} select ?, * from ({current})", [name])
         con.execute(

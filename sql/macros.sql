@@ -210,11 +210,11 @@ create or replace macro party_cvrs(primary_cvr, listed) as
         else list_sort(list_distinct(list_filter(list_prepend(primary_cvr, listed), lambda cvr: cvr is not null)))
     end;
 
--- True for a municipality whose rows are being computed: every municipality, except while materialise_incremental
--- (pipelines/warehouse.py) computes again only the municipalities whose deliveries changed, which it lists in the
--- variable `changed_kommunekoder`. Folded to a constant when the query is planned: no cost on a full build, and
--- a plain filter on kommunekode otherwise. A table incremental by kommunekode says it in the CTEs that read its
--- inputs, where DuckDB would not push the outer filter down itself (a CTE read twice is materialised first).
-create or replace macro in_changed_units(kommunekode) as
-    getvariable('changed_kommunekoder') is null
-    or list_contains(getvariable('changed_kommunekoder'), kommunekode);
+-- True for a unit (a municipality, a content) whose rows are being computed: every unit, except while
+-- materialise_incremental (pipelines/warehouse.py) computes again only the units whose deliveries changed, which it
+-- lists in the variable `changed_units`. Folded to a constant when the query is planned: no cost on a full build,
+-- and a plain filter otherwise. An incremental table says it, with its unit's column, in the CTEs that read its
+-- inputs where DuckDB would not push the outer filter down itself (a CTE read twice is materialised first).
+create or replace macro in_changed_units(unit) as
+    getvariable('changed_units') is null
+    or list_contains(getvariable('changed_units'), unit);

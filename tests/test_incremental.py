@@ -212,24 +212,34 @@ def test_a_changed_reference_table_recomputes_the_per_file_tables():
 
 def test_a_new_municipality_is_computed_alone_and_its_filter_is_lifted_after():
     """A table incremental by kommunekode computes a changed municipality with in_changed_units (sql/macros.sql)
-    true for it alone; afterwards the filter is gone, so the next query sees every municipality."""
+    true for it alone; afterwards the filter is gone, so the next query sees every municipality. The untouched
+    municipality's document keeps its id (copy numbers come from file_key), so the rows it was not recomputed for
+    still name its document: the new content's file_id sorts first, which renumbered every copy when copies were
+    numbered by their file_id's rank."""
+    documents = "select kommunekode, document_id from intermediate.int_invoice_document_copies order by 1"
     with one_goods_line_warehouse() as con:
+        [(_, gladsaxe_id)] = con.execute(documents).fetchall()
         insert_invoice_lines(con, [
             dict(kommunekode="0440", document_number="F2", issue_date="2021-05-01", supplier_cvr="22222222",
-                 line_id="1", art="2.2", unspsc=None, amount_kr="40.00"),
+                 line_id="1", art="2.2", unspsc=None, amount_kr="40.00", file_id="a-first-0440"),
         ])  # fmt: skip
         build_marts(con)
         state = "select rebuilt, changed_units from intermediate.incremental_state where table_name = ?"
         assert con.execute(state, ["intermediate.int_invoice_categories"]).fetchall() == [(False, 1)]
+        ids = dict(con.execute(documents).fetchall())
+        assert ids["0159"] == gladsaxe_id
         categories = con.execute(
-            "select kommunekode, category, goods_lines, goods_spend_kr from intermediate.int_invoice_categories "
-            "order by kommunekode"
+            "select kommunekode, document_id, category, goods_lines, goods_spend_kr "
+            "from intermediate.int_invoice_categories order by kommunekode"
         ).fetchall()
-        assert categories == [("0159", "Fødevarer", 1, 100), ("0440", "Fødevarer", 1, 40)]
-        assert con.execute("select getvariable('changed_kommunekoder')").fetchall() == [(None,)]
+        assert categories == [
+            ("0159", ids["0159"], "Fødevarer", 1, 100),
+            ("0440", ids["0440"], "Fødevarer", 1, 40),
+        ]
+        assert con.execute("select getvariable('changed_units')").fetchall() == [(None,)]
         both = "select in_changed_units('0159'), in_changed_units('0440')"
         assert con.execute(both).fetchall() == [(True, True)]
-        con.execute("set variable changed_kommunekoder = ['0440']")
+        con.execute("set variable changed_units = ['0440']")
         assert con.execute(both).fetchall() == [(False, True)]
 
 

@@ -3,7 +3,7 @@
 -- that content (METHODS 2 and 3: int_classified_invoice_lines), with the content's kommunekode. Computed once
 -- per content, when it is new (pipelines/warehouse.py materialise_incremental); int_invoice_categories totals it
 -- per document.
--- document_hash: hash() of the document key, as in int_invoice_copy_totals.
+-- document_hash: hash() of the document key, as in int_invoice_file_copies.
 with goods_lines as (
     select
         lines.file_key,
