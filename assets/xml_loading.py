@@ -8,6 +8,7 @@ registered as refused with the check's reason and none of its lines stay.
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -46,8 +47,10 @@ def _insert(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict]) -> None
         con.unregister("xml_rows")
 
 
-def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple]) -> tuple[list[tuple], int]:
-    """Validate the batch's loaded documents (one GX run per kind); refused ones are registered as rejected."""
+def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple]) -> int:
+    """Validate the batch's loaded documents (one GX run per kind) and mark the refused ones as rejected, with
+    the check's reason; returns how many were refused. Their ingest.files rows must be registered already: the
+    checks find a document's rows through its file_key there."""
     from assets.quality import files as file_checks
 
     refusals: dict[str, str] = {}
@@ -57,16 +60,42 @@ def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple
             verdicts = file_checks.validate_files(con, kind, file_ids)
             for file_id in file_checks.record_verdicts(con, kind, verdicts):
                 refusals[file_id] = verdicts[file_id].refusal or "kept out by a data-quality check"
-    if not refusals:
-        return registrations, 0
-    adjusted = [
-        (file_id, key, kind, source, kommune, "rejected", refusals[file_id], 0)
-        if file_id in refusals
-        else row
-        for row in registrations
-        for file_id, key, kind, source, kommune, *_ in [row]
-    ]
-    return adjusted, len(refusals)
+    if refusals:
+        con.register("refusals", pa.table({"file_id": list(refusals), "reason": list(refusals.values())}))
+        try:
+            con.execute(
+                "update ingest.files set status = 'rejected', reason = refusals.reason, rows_read = 0 "
+                "from refusals where ingest.files.file_id = refusals.file_id"
+            )
+        finally:
+            con.unregister("refusals")
+    return len(refusals)
+
+
+def _commit_batch(
+    con: duckdb.DuckDBPyConnection, rows: dict[str, list[dict]], registrations: list[tuple]
+) -> tuple[int, dict[str, float]]:
+    """Insert a batch's rows, check them and register its documents in one transaction on a cursor of its own;
+    (documents kept out by a check, seconds per step)."""
+    times = {"insert": time.perf_counter()}
+    with con.cursor() as cursor:
+        cursor.execute("begin")
+        try:
+            for kind, kind_rows in rows.items():
+                _insert(cursor, kind, kind_rows)
+            register_files(cursor, [
+                FileRecord(file_id, key, kind, "xml", source, kommune, status, reason, None, rows_read)
+                for file_id, key, kind, source, kommune, status, reason, rows_read in registrations
+            ])  # fmt: skip
+            times["checks"] = time.perf_counter()
+            kept_out = _apply_file_checks(cursor, registrations)
+            times["commit"] = time.perf_counter()
+            cursor.execute("commit")
+        except BaseException:
+            cursor.execute("rollback")
+            raise
+    marks = [*times.items(), ("end", time.perf_counter())]
+    return kept_out, {step: later - at for (step, at), (_, later) in pairwise(marks)}
 
 
 def load_xml_files(
@@ -75,25 +104,49 @@ def load_xml_files(
     batch: list[tuple[str, int, str, str | None]],
     log: Callable[[str], None],
 ) -> tuple[int, int]:
-    """Parse and load (file_id, file_key, source_file, folder kommunekode) documents; (loaded, refused)."""
+    """Parse and load (file_id, file_key, source_file, folder kommunekode) documents; (loaded, refused).
+
+    One pool of worker processes parses every document. Each BATCH_DOCUMENTS documents are committed in a
+    thread while the workers parse the next ones. One after the other, the workers idled during every insert,
+    check and commit: the 44,282 documents of scale 1 took 19.7-21.0 s, now 16.8-17.9 s."""
     loaded = refused = 0
     started = time.perf_counter()
-    for start in range(0, len(batch), BATCH_DOCUMENTS):
-        chunk = batch[start : start + BATCH_DOCUMENTS]
-        log(f"XML documents {start + 1}-{start + len(chunk)} of {len(batch)} ...")
-        times = {"parse": time.perf_counter()}
-        by_path = {
-            data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in chunk
-        }
+    by_path = {
+        data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in batch
+    }
+    log(f"XML documents: parsing {len(batch):,} in 2 processes ...")
+    with ThreadPoolExecutor(max_workers=1) as committer:
+        committing: Future[tuple[int, dict[str, float]]] | None = None
+        done = 0
+
+        def wait_for_commit() -> None:
+            """Collect the batch in the committer (if any): its refusals and a progress line."""
+            nonlocal committing, loaded, refused
+            if committing is None:
+                return
+            kept_out, spent = committing.result()
+            committing = None
+            loaded -= kept_out
+            refused += kept_out
+            rate = done / max(time.perf_counter() - started, 1e-6)
+            log(
+                f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, "
+                f"ETA {(len(batch) - done) / rate:.0f} s; this batch: "
+                + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in spent.items())
+                + ")"
+            )
+
         rows: dict[str, list[dict]] = {"invoices": [], "orders": []}
-        registrations = []
+        registrations: list[tuple] = []
         # forkserver: the workers start from a small clean process. A fork of this one would share its GBs of
         # Python objects and DuckDB buffers copy-on-write with every worker, and it runs threads (DuckDB, GX).
-        for path, digest, result in parse_files(list(by_path), processes=2, mp_context="forkserver"):
+        for seen, (path, digest, result) in enumerate(
+            parse_files(list(by_path), processes=2, mp_context="forkserver"), start=1
+        ):
             file_id, key, source, kommune = by_path[Path(path)]
             if digest != file_id:
-                continue  # changed since it was scanned: the next run sees the new content
-            if kommune is None:
+                pass  # changed since it was scanned: the next run sees the new content
+            elif kommune is None:
                 registrations.append(
                     (file_id, key, "ubl", source, None, "rejected", unknown_folder_reason(source), 0)
                 )
@@ -113,31 +166,12 @@ def load_xml_files(
                     (file_id, key, kind, source, kommune, "loaded", None, len(document_rows))
                 )
                 loaded += 1
-        times["insert"] = time.perf_counter()
-        con.execute("begin")
-        try:
-            for kind, kind_rows in rows.items():
-                _insert(con, kind, kind_rows)
-            times["checks"] = time.perf_counter()
-            registrations, kept_out = _apply_file_checks(con, registrations)
-            loaded -= kept_out
-            refused += kept_out
-            times["commit"] = time.perf_counter()
-            register_files(con, [
-                FileRecord(file_id, key, kind, "xml", source, kommune, status, reason, None, rows_read)
-                for file_id, key, kind, source, kommune, status, reason, rows_read in registrations
-            ])  # fmt: skip
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-        now = time.perf_counter()
-        done = start + len(chunk)
-        rate = done / max(now - started, 1e-6)
-        marks = [*times.items(), ("end", now)]
-        spent = ", ".join(f"{step} {later - at:.1f} s" for (step, at), (_, later) in pairwise(marks))
-        log(
-            f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, ETA {(len(batch) - done) / rate:.0f} s; "
-            f"this batch: {spent})"
-        )
+            if committing is not None and committing.done():
+                wait_for_commit()
+            if seen % BATCH_DOCUMENTS == 0 or seen == len(batch):
+                wait_for_commit()  # commits stay in order, one at a time
+                done = seen
+                committing = committer.submit(_commit_batch, con, rows, registrations)
+                rows, registrations = {"invoices": [], "orders": []}, []
+        wait_for_commit()
     return loaded, refused

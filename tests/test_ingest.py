@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -251,3 +252,35 @@ def test_batches_in_flight_two_at_a_time_keep_every_file_its_own_rows(data, monk
     assert rejected == [
         (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
     ]
+
+
+def test_xml_batches_committed_while_the_next_are_parsed_give_the_rows_of_one_batch(tmp_path, monkeypatch):
+    """Each batch of documents commits in a thread while the next is parsed: in batches of 3 (six commits, one
+    of them refusing a document by a file check) every file ends as it does when all commit at once."""
+    from assets import xml_loading
+
+    official = Path(__file__).parent / "fixtures/ubl/oioubl-official"
+    future = (official / "2.0.2_BASPRO_01_01_00_Invoice_v2p2.xml").read_text(encoding="utf-8")
+    future = re.sub(
+        r"<cbc:IssueDate>[^<]*</cbc:IssueDate>", "<cbc:IssueDate>2099-01-05</cbc:IssueDate>", future, count=1
+    )
+    future = future.replace("<cbc:ID>A00095678</cbc:ID>", "<cbc:ID>FUTURE-1</cbc:ID>", 1)
+
+    def run(batch_documents: int):
+        monkeypatch.setattr(xml_loading, "BATCH_DOCUMENTS", batch_documents)
+        data = DataDir.resolve(tmp_path / f"batches-of-{batch_documents}")
+        for path in sorted(official.glob("*.xml")):
+            deliver(data, f"ubl/0159/{path.name}", path.read_text(encoding="utf-8"))
+        deliver(data, "ubl/0159/zz_future.xml", future)
+        return ingest(data)
+
+    files, lines, rejected = run(3)
+    assert (files, lines, rejected) == run(xml_loading.BATCH_DOCUMENTS)
+    assert len(files) == 15
+    status = {source: (state, reason) for source, state, reason, _ in files}
+    state, reason = status["ubl/0159/zz_future.xml"]
+    assert state == "rejected" and "file_dates_plausible" in reason
+    assert all(
+        state == "loaded" for source, (state, _) in status.items() if source != "ubl/0159/zz_future.xml"
+    )
+    assert "FUTURE-1" not in {document for document, *_ in lines}
