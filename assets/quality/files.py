@@ -228,6 +228,13 @@ def validate_files(
     if not file_ids:
         return verdicts
     today = today or datetime.now(UTC).date()
+    # The profile finds a file's rows through its ingest.files row: a file not registered yet would have no
+    # rows and pass every check unseen (XML documents did, until their registration came first).
+    registered = con.execute(
+        "select count(*) from ingest.files where file_id in (select unnest(?::varchar[]))", [file_ids]
+    ).fetchone()[0]  # type: ignore[index]
+    if registered != len(file_ids):
+        raise RuntimeError(f"file checks on {len(file_ids) - registered} files not in ingest.files")
     frame = _with_dtypes(profile(con, kind, file_ids))
     kommunekoder = [row[0] for row in con.execute("select kommunekode from reference.kommuner").fetchall()]
     outcomes = gx.validate(frame, _expectations(kind, today, kommunekoder))
