@@ -39,7 +39,7 @@ KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 LINES_VIEW = {"invoices": "invoice_lines", "orders": "order_lines"}
 # Bump when the ingest tables change shape: a warehouse of another version reloads DIR/raw from scratch.
-INGEST_SCHEMA_VERSION = 3
+INGEST_SCHEMA_VERSION = 4
 # Files of one layout are read together up to this size. A batch's parallel insert leaves a partly filled row
 # group per thread, which the next checkpoint merges by rewriting its neighbours: at 64 MB a national year's CSV
 # files cost a 21 s checkpoint, at 256 MB 1.8 s (peak memory of the load 3.2 GB).
@@ -146,36 +146,31 @@ def next_file_key(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def list_deliveries(raw: Path) -> list[Delivery]:
-    """Every delivered file under raw/<kind>/<folder>/ (XML also in sub-folders). A symlink (file or folder) could
-    bring in anything outside raw/: none is followed, so only real files under raw/ are read. One scandir per
-    folder (its entries carry their type, one stat per file): a national year is ~45,000 files."""
+    """Every file under raw/<kind>/, in sub-folders too: a file where none belongs (no municipality folder, not
+    .xml in ubl/) is listed as well, so that it is refused with its reason instead of being ignored. A symlink
+    (file or folder) could bring in anything outside raw/: none is followed, so only real files under raw/ are
+    read. One scandir per folder (its entries carry their type, one stat per file): a national year is ~45,000
+    files."""
     found = []
     for kind in KINDS:
         base = raw / kind
-        if not base.is_dir():
-            continue
-        with os.scandir(base) as entries:
-            folders = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
-        for folder in folders:
-            for relative, stat in sorted(_files_in(base / folder, kind == "ubl"), key=lambda item: item[0]):
-                if kind == "ubl" and not relative[-1].endswith(".xml"):
-                    continue
-                source = "/".join((kind, folder, *relative))
-                found.append(Delivery(source, kind, folder, stat.st_size, stat.st_mtime_ns))
+        if base.is_dir():
+            for relative, stat in sorted(_files_in(base), key=lambda item: item[0]):
+                folder = relative[0] if len(relative) > 1 else ""  # '' : directly in raw/<kind>/
+                found.append(
+                    Delivery("/".join((kind, *relative)), kind, folder, stat.st_size, stat.st_mtime_ns)
+                )
     return found
 
 
-def _files_in(
-    folder: Path, recursive: bool, inside: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], os.stat_result]]:
-    """(path parts below the municipality folder, stat) of the regular, not hidden files in `folder`."""
+def _files_in(folder: Path, inside: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], os.stat_result]]:
+    """(path parts below `folder`, stat) of the regular, not hidden files in `folder` and its sub-folders."""
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if recursive:
-                    yield from _files_in(Path(entry.path), recursive, (*inside, entry.name))
+                yield from _files_in(Path(entry.path), (*inside, entry.name))
             elif entry.is_file(follow_symlinks=False) and not entry.name.startswith("."):
                 yield (*inside, entry.name), entry.stat(follow_symlinks=False)
 
@@ -347,6 +342,13 @@ def load_new_files(
     for file_key, (file_id, kind, source_file, kommunekode, too_long_line) in enumerate(
         pending, start=first_key
     ):
+        if kind == "ubl" and not source_file.lower().endswith(".xml"):
+            register_file(
+                con, file_id, file_key, kind, "xml", source_file, kommunekode, "rejected",
+                "only .xml files are read in raw/ubl/ (e-documents as received): not an e-document",
+            )  # fmt: skip
+            counts["rejected_files"] += 1
+            continue
         if kind == "ubl":
             xml_batch.append((file_id, file_key, source_file, kommunekode))
             continue
@@ -438,7 +440,10 @@ def validate_loaded_files(con: duckdb.DuckDBPyConnection, log: Log = print) -> i
 
 
 def unknown_folder_reason(source_file: str) -> str:
-    folder = source_file.split("/")[1]
+    parts = source_file.split("/")
+    if len(parts) == 2:
+        return f"the file is not in a municipality folder: move it to raw/{parts[0]}/<kommunekode>/"
+    folder = parts[1]
     return (
         f"the delivery folder '{folder}' is not a municipality code (reference/kommuner.csv): "
         "move the file to raw/<kind>/<kommunekode>/"
@@ -535,6 +540,12 @@ def load_csv_batch(
                 path = data_dir.scratch / f"{file.file_id}.csv"
                 csv_files.transcode_to_utf8(data_dir.raw / file.source_file, path, file.dialect.encoding)
             readable[file.file_id] = path
+        # registered outside the transaction: unregistering inside a failed one would raise and hide the error
+        con.register("batch_files", pa.table({
+            "path": [str(readable[f.file_id]) for f in batch],
+            "file_id": [f.file_id for f in batch],
+            "file_key": pa.array([f.file_key for f in batch], pa.int32()),
+        }))  # fmt: skip
         con.execute("begin")
         try:
             rows_read = _insert_csv_rows(con, batch, readable)
@@ -554,13 +565,14 @@ def load_csv_batch(
                 results = [load_csv_batch(con, data_dir, [file]) for file in batch]
                 return sum(r[0] for r in results), sum(r[1] for r in results)
             file = batch[0]
-            reason = "the file cannot be read as CSV: " + str(error).splitlines()[0]
+            reason = csv_error_reason(error)
             register_file(
                 con, file.file_id, file.file_key, file.kind, "csv", file.source_file, file.kommunekode,
                 "rejected", reason,
             )  # fmt: skip
             return 0, 1
     finally:
+        con.unregister("batch_files")
         for file in batch:
             path = readable.get(file.file_id)
             if path is not None and path != data_dir.raw / file.source_file:
@@ -576,6 +588,17 @@ STRUCTURAL_REASONS = {
     "INVALID UNICODE": "the line is not valid text in the file's encoding",
     "CAST ERROR": "a value could not be read",
 }
+
+
+def csv_error_reason(error: duckdb.Error) -> str:
+    """Why DuckDB could not read a file at all, in words."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "state machine reached an invalid state" in message:
+        return (
+            "the file cannot be split into lines: it mixes line endings (CRLF and LF) or has a carriage return "
+            "(CR) inside an unquoted value. Save it again with one kind of line ending"
+        )
+    return "the file cannot be read as CSV: " + message
 
 
 def _clear_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
@@ -623,56 +646,48 @@ def _insert_csv_rows(
 ) -> dict[int, int]:
     """One set-based pass over a batch: DuckDB reads the files, the ingest SQL types the rows.
 
-    Returns the records read per file_key (typed rows + records that could not be split into columns)."""
+    Returns the records read per file_key (typed rows + records that could not be split into columns).
+    The temporary view `batch_files` (path, file_id, file_key of each file) is registered by the caller."""
     kind = batch[0].kind
     table = TARGET_TABLE[kind]
     # The scan is materialised: a read_csv WITH ORDINALITY is read by one thread, and without the break the
     # typing and the insert would run in that thread too (a 272 MB file: 6.5 s on one core, 3.6 s on two).
     scanned = "\nunion all\n".join(_scanned_csv_rows(f, readable[f.file_id]) for f in batch)
     query = _parse_query(kind, _landed_csv_rows(batch[0]), f"scanned_csv as materialized ({scanned}),\n")
-    files = pa.table({
-        "path": [str(readable[f.file_id]) for f in batch],
-        "file_id": [f.file_id for f in batch],
-        "file_key": pa.array([f.file_key for f in batch], pa.int32()),
-    })  # fmt: skip
-    con.register("batch_files", files)
     keys = [f.file_key for f in batch]
-    try:
-        con.execute(f"insert into ingest.{table} {query}")
-        # Keys grow with load order, so the zone maps skip every row group but this batch's.
-        counts = dict(
-            con.execute(
-                f"select file_key, count(*) from ingest.{table} where file_key between ? and ? group by file_key",
-                [min(keys), max(keys)],
-            ).fetchall()
-        )
-        rejects = con.execute(
-            """
-            insert into ingest.rejected_records
-            select f.file_id, r.line - 1, string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
-            from csv_rejects r
-            join csv_reject_scans s on s.scan_id = r.scan_id and s.file_id = r.file_id
-            join batch_files f on f.path = s.file_path
-            group by f.file_id, r.line
-            returning file_id
-            """
+    con.execute(f"insert into ingest.{table} {query}")
+    # Keys grow with load order, so the zone maps skip every row group but this batch's.
+    counts = dict(
+        con.execute(
+            f"select file_key, count(*) from ingest.{table} where file_key between ? and ? group by file_key",
+            [min(keys), max(keys)],
         ).fetchall()
-        key_of = {f.file_id: f.file_key for f in batch}
-        for (file_id,) in rejects:
-            counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + 1
-        if rejects:
-            con.execute(
-                "update ingest.rejected_records set reason = case "
-                + " ".join(
-                    f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
-                    for k, v in STRUCTURAL_REASONS.items()
-                )
-                + " else 'the line cannot be read as CSV (' || reason || ')' end "
-                + "where file_id in (select file_id from batch_files) and reason not like 'the %'"
+    )
+    rejects = con.execute(
+        """
+        insert into ingest.rejected_records
+        select f.file_id, r.line - 1, string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
+        from csv_rejects r
+        join csv_reject_scans s on s.scan_id = r.scan_id and s.file_id = r.file_id
+        join batch_files f on f.path = s.file_path
+        group by f.file_id, r.line
+        returning file_id
+        """
+    ).fetchall()
+    key_of = {f.file_id: f.file_key for f in batch}
+    for (file_id,) in rejects:
+        counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + 1
+    if rejects:
+        con.execute(
+            "update ingest.rejected_records set reason = case "
+            + " ".join(
+                f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
+                for k, v in STRUCTURAL_REASONS.items()
             )
-    finally:
-        _clear_csv_rejects(con)
-        con.unregister("batch_files")
+            + " else 'the line cannot be read as CSV (' || reason || ')' end "
+            + "where file_id in (select file_id from batch_files) and reason not like 'the %'"
+        )
+    _clear_csv_rejects(con)  # after a failure, load_csv_batch clears them once it has rolled back
     return counts
 
 
@@ -680,11 +695,22 @@ def _insert_csv_rows(
 
 
 def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete what was loaded from contents that are no longer delivered (a deleted or replaced file)."""
+    """Delete what was loaded from contents that are no longer delivered (a deleted or replaced file).
+
+    A content counts as delivered only where it was loaded: the same kind of folder and the same municipality.
+    A file moved out of a wrong folder (another municipality's, an unknown one, orders/ for invoices/) is
+    loaded again from where it is now, instead of keeping the rows, municipality and reasons of the old place.
+    """
     ensure_ingest_tables(con)
-    gone = con.execute(
-        "select file_id, file_key from ingest.files where file_id not in (select file_id from ingest.deliveries)"
-    ).fetchall()
+    gone = con.execute("""
+        select file_id, file_key from ingest.files
+        where not exists (
+            select 1 from ingest.deliveries
+            where deliveries.file_id = files.file_id
+                and deliveries.kind = case when files.source_format = 'xml' then 'ubl' else files.kind end
+                and deliveries.folder_kommunekode is not distinct from files.folder_kommunekode
+        )
+    """).fetchall()
     if not gone:
         return 0
     file_ids, keys = [row[0] for row in gone], [row[1] for row in gone]

@@ -74,6 +74,17 @@ create or replace macro parse_date(raw) as
         else parse_date_general(raw)
     end;
 
+-- DATA_CONTRACT "bad date or amount": the plausible range of a line's date and amount. A row outside it is
+-- rejected with its reason by the ingest SQL. These macros are the authority for the bounds: the file
+-- expectations of assets/quality/files.py (MIN_DATE, MAX_LINE_AMOUNT_KR, the day of loading) repeat them, and
+-- tests/test_row_plausibility.py holds the two equal.
+create or replace macro plausible_min_date() as date '2000-01-01';
+
+-- The day of loading, in UTC as the file expectations take it (a local date could run a day ahead of theirs).
+create or replace macro load_date() as cast(timezone('UTC', current_timestamp) as date);
+
+create or replace macro max_line_amount_kr() as 1000000000;
+
 -- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces, dashes and dots; exactly 8 digits.
 -- Fast paths for 12345678, DK12345678, DK 12345678 and 12 34 56 78 (the forms of real extracts).
 create or replace macro parse_cvr(raw) as

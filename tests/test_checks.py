@@ -3,7 +3,7 @@ file named, on a delivery (or a warehouse) made to break it. Real job runs on ti
 
 import json
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -12,6 +12,7 @@ from dagster import DagsterInstance
 from test_end_to_end import INVOICE_HEADER, ORDER_HEADER, A, B, tiny_data_set, write
 
 from assets.checks import evaluate_all
+from assets.quality import files as file_checks
 from assets.quality.files import record_verdicts, validate_files
 from pipelines.definitions import build_definitions
 from pipelines.publication import publishable_marts, withheld_years
@@ -45,8 +46,9 @@ def clean(tmp_path_factory) -> tuple[Path, object]:
 
 
 def leap_data_set(root: Path) -> None:
-    """Gladsaxe's e-handel share of spend leaps from 20% (2020) to 95% (2021); Kerteminde stays at 50%; one
-    invoice file of Kerteminde holds a date in the future and an invoice file of Hjørring a 2-mia. kr. line."""
+    """Gladsaxe's e-handel share of spend leaps from 20% (2020) to 95% (2021); Kerteminde stays at 50%; an
+    invoice file of Kerteminde holds one line dated in the future and an invoice file of Hjørring a 2-mia. kr.
+    line besides a good one."""
     raw = root / "raw"
     write(
         raw / "reference/leverandoerer.csv",
@@ -67,9 +69,9 @@ def leap_data_set(root: Path) -> None:
             f"L{year};Faktura;{year}-05-03;{B};;;1;2.2;;500,00",
         ])  # fmt: skip
     write(raw / "invoices/0440/late.csv", [INVOICE_HEADER, f"X1;Faktura;2999-01-01;{A};;;1;2.2;;10,00"])
-    write(
-        raw / "invoices/0860/2021.csv", [INVOICE_HEADER, f"H1;Faktura;2021-01-10;{A};;;1;2.2;;2000000000,00"]
-    )
+    write(raw / "invoices/0860/2021.csv", [
+        INVOICE_HEADER, f"H1;Faktura;2021-01-10;{A};;;1;2.2;;2000000000,00", f"H2;Faktura;2021-01-11;{A};;;1;2.2;;300,00",
+    ])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +157,53 @@ def test_share_leap_warns_and_publishes(leap):
     assert marts_errors == []
 
 
-def test_error_file_check_keeps_the_file_out(leap):
+def test_implausible_rows_are_quarantined_and_their_files_load(leap):
+    """A line dated in the future or of over 1 mia. kr. is quarantined by itself (DATA_CONTRACT "Bad input"):
+    its file loads with its other lines, and the file checks pass, the rejected lines not being in their profile."""
     root, _ = leap
+    with duckdb.connect() as con:
+        log = {
+            source: rest
+            for source, *rest in con.execute(
+                "select source_file, status, reason, rows_read, rows_accepted, rows_quarantined from read_parquet(?)",
+                [str(root / "marts/ingest_log.parquet")],
+            ).fetchall()
+        }
+        quarantine = con.execute(
+            "select source_file, line_number, reason from read_parquet(?) order by 1, 2",
+            [str(root / "marts/quarantine.parquet")],
+        ).fetchall()
+    assert log["invoices/0440/late.csv"] == ["loaded", None, 1, 0, 1]
+    assert log["invoices/0860/2021.csv"] == ["loaded", None, 2, 1, 1]  # H2 accepted
+    assert log["invoices/0440/2021.csv"][0] == "loaded"
+    today = datetime.now(UTC).date()
+    future = [
+        f"fakturadato '2999-01-01' is after '{day}', the day the file was loaded: a date in the future cannot be a purchase"
+        for day in (today, today - timedelta(days=1))  # the run may have loaded it before midnight (UTC)
+    ]
+    assert [(s, n) for s, n, _ in quarantine] == [
+        ("invoices/0440/late.csv", 2),
+        ("invoices/0860/2021.csv", 2),
+    ]
+    assert quarantine[0][2] in future
+    assert quarantine[1][2] == "beloeb '2000000000,00' is over 1 mia. kr. for one line: a misread amount?"
+    results = checks(root)
+    for kind in ("invoice_lines", "order_lines"):
+        for name in ("file_dates_plausible", "file_amounts_plausible"):
+            assert results[f"ingest/{kind}:{name}"]["passed"], name
+
+
+def test_a_file_failing_an_error_file_check_is_kept_out_whole(tmp_path, monkeypatch):
+    """What the typing lets through, an ERROR file check still keeps out: here the check's bound is made stricter
+    than the ingest SQL's, so that a line the SQL accepts (2,000 kr.) fails file_amounts_plausible."""
+    monkeypatch.setattr(file_checks, "MAX_LINE_AMOUNT_KR", 1000)
+    root = tmp_path / "data"
+    write(root / "raw/reference/leverandoerer.csv", ["cvr;navn;branchekode", f"{A};Grossist A/S;463900"])
+    write(
+        root / "raw/invoices/0860/2021.csv", [INVOICE_HEADER, f"H1;Faktura;2021-01-10;{A};;;1;2.2;;2000,00"]
+    )
+    write(root / "raw/invoices/0440/2021.csv", [INVOICE_HEADER, f"K1;Faktura;2021-05-02;{A};;;1;2.2;;500,00"])
+    run_job(root)
     with duckdb.connect() as con:
         log = dict(
             con.execute(
@@ -165,31 +212,21 @@ def test_error_file_check_keeps_the_file_out(leap):
             ).fetchall()
         )
         quarantine = con.execute(
-            "select source_file, line_number, reason from read_parquet(?) order by 1",
-            [str(root / "marts/quarantine.parquet")],
+            "select source_file, line_number from read_parquet(?)", [str(root / "marts/quarantine.parquet")]
         ).fetchall()
-    assert log["invoices/0440/late.csv"].startswith(
-        "rejected: kept out by the data-quality check file_dates_plausible"
-    )
-    assert "2999-01-01" in log["invoices/0440/late.csv"]
     assert log["invoices/0860/2021.csv"].startswith(
         "rejected: kept out by the data-quality check file_amounts_plausible"
     )
     assert log["invoices/0440/2021.csv"].startswith("loaded")
-    assert [(s, n) for s, n, _ in quarantine] == [
-        ("invoices/0440/late.csv", None),
-        ("invoices/0860/2021.csv", None),
-    ]
-    results = checks(root)
-    dates = results["ingest/invoice_lines:file_dates_plausible"]
-    assert dates["severity"] == "ERROR" and not dates["passed"]
-    (named,) = json.loads(dates["details"])["files"]
+    assert quarantine == [("invoices/0860/2021.csv", None)]  # the file whole, none of its rows
+    amounts = checks(root)["ingest/invoice_lines:file_amounts_plausible"]
+    assert amounts["severity"] == "ERROR" and not amounts["passed"]
+    (named,) = json.loads(amounts["details"])["files"]
     assert (named["source_file"], named["kommunekode"], named["kept_out"]) == (
-        "invoices/0440/late.csv",
-        "0440",
+        "invoices/0860/2021.csv",
+        "0860",
         True,
     )
-    assert results["ingest/order_lines:file_dates_plausible"]["passed"]
 
 
 # --- each check alone, on a warehouse made to break it ------------------------------------------------------
@@ -437,3 +474,93 @@ def test_order_type_outside_the_set_is_an_error(warehouse):
     assert (
         not evaluation["passed"] and evaluation["severity"] == "ERROR" and "telefon" in evaluation["details"]
     )
+
+
+# Breaks the document check once missed: each must fail it, naming the table and the key.
+DOCUMENT_BREAKS = {
+    "an order twice under two copy numbers": (
+        "insert into intermediate.int_order_file_copies select * replace (first_record + 1000 as first_record) "
+        "from intermediate.int_order_file_copies where kommunekode = '0440'",
+        '"table_name": "int_orders", "document_key": "0440|',
+    ),
+    "two documents given one document_id": (
+        # a wrong rank row: F6 ranked as a copy of F5
+        "insert into intermediate.int_invoice_copy_ranks "
+        "select x.copy_number, x.kommunekode, y.copy_number, 1, true, null, null "
+        "from intermediate.int_invoice_copy_totals x, intermediate.int_invoice_copy_totals y "
+        "where x.document_number = 'F6' and y.document_number = 'F5'",
+        '"table_name": "int_invoices", "document_key": "',
+    ),
+}
+
+
+@pytest.mark.parametrize("break_name", sorted(DOCUMENT_BREAKS))
+def test_document_check_catches_every_kind_of_duplicate(warehouse, break_name):
+    statement, named = DOCUMENT_BREAKS[break_name]
+    with connect(warehouse) as con:
+        con.execute(statement)
+        after = {e["check_name"]: e for e in evaluate_all(con, "broken")}["document_one_row_per_key"]
+    assert not after["passed"] and after["severity"] == "ERROR"
+    assert named in after["details"]
+
+
+def test_a_failed_check_withholds_the_years_of_all_its_rows_not_only_the_listed(warehouse, monkeypatch):
+    """More failing rows than the check lists: the years come from every row. Listing one row (sorted by file:
+    invoices/0159/2020.csv), a check that took the years of the listed rows only would miss 2021."""
+    from assets.quality import marts
+
+    monkeypatch.setattr(marts, "MAX_LISTED", 1)
+    with connect(warehouse) as con:
+        con.execute(
+            "update marts.mart_ingest_log set reconciled = false, rows_read = 99 "
+            "where source_file in ('invoices/0159/2020.csv', 'orders/0440/2021.csv')"
+        )
+        after = {e["check_name"]: e for e in evaluate_all(con, "broken")}["file_reconciliation"]
+    details = json.loads(after["details"])
+    assert details["count"] == 2 and [row["source_file"] for row in details["rows"]] == [
+        "invoices/0159/2020.csv"
+    ]
+    assert after["years"] == [2020, 2021]
+
+
+def test_a_file_rewritten_while_the_run_reads_it_is_not_accounted_for_and_stops_publication(
+    tmp_path, monkeypatch
+):
+    """The scan hashed one content, the parser met another: the document is left for the next run. It is
+    listed as not read yet, not reconciled, and the reconciliation check fails naming it."""
+    from assets import loading
+
+    root = tmp_path / "data"
+    tiny_data_set(root)
+    document = root / "raw/ubl/0159/pep.xml"
+    document.parent.mkdir(parents=True)
+    shutil.copy(Path(__file__).parent / "fixtures/ubl_edge/peppol_dk_invoice.xml", document)
+    load_new_files = loading.load_new_files
+
+    def rewriting(con, data_dir, log=print, while_reading=None):
+        def rewrite():  # after the scan, before the parse
+            document.write_text(document.read_text().replace("PEP-2021-0042", "PEP-2021-0043"))
+            if while_reading:
+                while_reading()
+
+        return load_new_files(con, data_dir, log, rewrite)
+
+    monkeypatch.setattr(loading, "load_new_files", rewriting)
+    result = run_job(root)
+    assert not result.success  # the publication stops; the previous one (none here) stays
+    with duckdb.connect(str(root / "marts/warehouse.duckdb"), read_only=True) as con:
+        logged = con.execute(
+            "select status, rows_read, reconciled, reason from marts.mart_ingest_log where source_file = 'ubl/0159/pep.xml'"
+        ).fetchall()
+        failed = con.execute(
+            "select passed, details from marts.mart_checks where check_name = 'file_reconciliation'"
+        ).fetchall()
+    assert logged == [
+        (
+            None,
+            0,
+            False,
+            "not read yet: the file changed while the run read the folder (the next run reads it)",
+        )
+    ]
+    assert failed[0][0] is False and "ubl/0159/pep.xml" in failed[0][1]

@@ -3,6 +3,7 @@
 import hashlib
 import os
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -141,6 +142,29 @@ def test_unreadable_files_refused_whole(data):
     assert len(lines) == 1
 
 
+def test_line_endings_mixed_are_read_and_a_stray_carriage_return_is_named(data):
+    def rows(doc: str) -> list[str]:
+        return [f"159;{doc}{n};Faktura;2021-01-05;12345678;1;{n},00;2.2;" for n in (1, 2)]
+
+    first, second = rows("F")
+    deliver(data, "invoices/0159/crlf-header.csv", f"{HEADER}\r\n{first}\n{second}\n")
+    first, second = rows("G")
+    deliver(data, "invoices/0159/crlf-rows.csv", f"{HEADER}\n{first}\r\n{second}\r\n")
+    first, second = rows("H")
+    deliver(data, "invoices/0159/stray-cr.csv", f"{HEADER}\n{first}P\rO\n{second}\n")
+    files, lines, _ = ingest(data)
+    assert files == [
+        ("invoices/0159/crlf-header.csv", "loaded", None, 2),
+        ("invoices/0159/crlf-rows.csv", "loaded", None, 2),
+        ("invoices/0159/stray-cr.csv", "rejected",
+         "the file cannot be split into lines: it mixes line endings (CRLF and LF) or has a carriage return (CR) "
+         "inside an unquoted value. Save it again with one kind of line ending", 0),
+    ]  # fmt: skip
+    assert sorted((doc, amount) for doc, _, amount, *_ in lines) == [
+        ("F1", Decimal("1.00")), ("F2", Decimal("2.00")), ("G1", Decimal("1.00")), ("G2", Decimal("2.00")),
+    ]  # fmt: skip
+
+
 def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
     text = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n"
     deliver(data, "invoices/0159/jan.csv", text)
@@ -160,6 +184,58 @@ def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
     (data.raw / "invoices/0159/jan-again.csv").unlink()
     files, lines, _ = ingest(data)
     assert files == [] and lines == []
+
+
+def test_a_file_moved_out_of_a_wrong_folder_is_read_again_where_it_is_now(data):
+    """A content is delivered where it was loaded (kind of folder and municipality): moved, it is loaded again,
+    and nothing of the old place (rows, municipality, reasons) stays."""
+    invoices = f"{HEADER}\n;F1;Faktura;2021-01-05;12345678;1;100,00;2.2;\n159;F2;Faktura;2021-01-05;12345678;1;5,00;2.2;\n"
+    orders = "kommunekode;ordrenummer;ordrelinje;ordredato;leverandoer_cvr;beloeb\n159;PO1;1;2021-01-04;12345678;100,00\n"
+    deliver(data, "invoices/0151/x.csv", invoices)  # Ballerup's folder: F2 names 159
+    deliver(data, "invoices/abc/y.csv", invoices.replace("F1", "G1").replace("F2", "G2"))
+    deliver(data, "invoices/0159/o.csv", orders)  # an order extract in the invoices folder
+    files, lines, _ = ingest(data)
+    assert [(source, state) for source, state, *_ in files] == [
+        ("invoices/0151/x.csv", "loaded"), ("invoices/0159/o.csv", "rejected"), ("invoices/abc/y.csv", "rejected"),
+    ]  # fmt: skip
+    assert [(doc, reason, kommune) for doc, _, _, reason, kommune, *_ in lines] == [
+        ("F1", None, "0151"),
+        ("F2", "kommunekode 0159 in the row disagrees with the delivery folder 0151", "0151"),
+    ]
+    for old, new in [("invoices/0151/x.csv", "invoices/0159/x.csv"), ("invoices/abc/y.csv", "invoices/159/y.csv"),
+                     ("invoices/0159/o.csv", "orders/0159/o.csv")]:  # fmt: skip
+        (data.raw / new).parent.mkdir(parents=True, exist_ok=True)
+        (data.raw / old).rename(data.raw / new)
+    files, lines, _ = ingest(data)
+    assert [(source, state, reason, rows) for source, state, reason, rows in files] == [
+        ("invoices/0159/x.csv", "loaded", None, 2), ("invoices/159/y.csv", "loaded", None, 2),
+        ("orders/0159/o.csv", "loaded", None, 1),
+    ]  # fmt: skip
+    assert sorted((doc, reason, kommune) for doc, _, _, reason, kommune, *_ in lines) == [
+        ("F1", None, "0159"), ("F2", None, "0159"), ("G1", None, "0159"), ("G2", None, "0159"),
+    ]  # fmt: skip
+
+
+def test_no_file_under_a_kind_folder_is_ignored(data):
+    """Files where none belongs are refused with a reason, not left out; a sub-folder of a municipality folder
+    and an upper-case .XML are read."""
+    fixtures = Path(__file__).parent / "fixtures/ubl/oioubl-official"
+    row = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;100,00;2.2;\n"
+    deliver(data, "invoices/0159/2021/jan.csv", row)
+    deliver(data, "invoices/loose.csv", row.replace("F1", "F2"))
+    invoice = (fixtures / "2.0.2_BASPRO_01_01_00_Invoice_v2p2.xml").read_text(encoding="utf-8")
+    deliver(data, "ubl/0159/INV1.XML", invoice)
+    deliver(data, "ubl/0159/inv2.xml.bak", invoice.replace("A00095678", "BAK-1"))
+    deliver(data, "ubl/inv3.xml", invoice.replace("A00095678", "LOOSE-1"))
+    files, lines, _ = ingest(data)
+    assert files == [
+        ("invoices/0159/2021/jan.csv", "loaded", None, 1),
+        ("invoices/loose.csv", "rejected", "the file is not in a municipality folder: move it to raw/invoices/<kommunekode>/", 0),
+        ("ubl/0159/INV1.XML", "loaded", None, 2),
+        ("ubl/0159/inv2.xml.bak", "rejected", "only .xml files are read in raw/ubl/ (e-documents as received): not an e-document", 0),
+        ("ubl/inv3.xml", "rejected", "the file is not in a municipality folder: move it to raw/ubl/<kommunekode>/", 0),
+    ]  # fmt: skip
+    assert sorted({doc for doc, *_ in lines}) == ["A00095678", "F1"]
 
 
 def test_the_listing_follows_every_change_of_the_raw_folder(data):
@@ -256,31 +332,35 @@ def test_batches_in_flight_two_at_a_time_keep_every_file_its_own_rows(data, monk
 
 def test_xml_batches_committed_while_the_next_are_parsed_give_the_rows_of_one_batch(tmp_path, monkeypatch):
     """Each batch of documents commits in a thread while the next is parsed: in batches of 3 (six commits, one
-    of them refusing a document by a file check) every file ends as it does when all commit at once."""
+    of them refusing a document by a file check) every file ends as it does when all commit at once. The ingest
+    SQL rejects an implausible date row by row: the file check is made stricter than it (MIN_DATE 2001) so that
+    a document it accepts (2000) is refused whole."""
     from assets import xml_loading
+    from assets.quality import files as file_checks
 
+    monkeypatch.setattr(file_checks, "MIN_DATE", date(2001, 1, 1))
     official = Path(__file__).parent / "fixtures/ubl/oioubl-official"
-    future = (official / "2.0.2_BASPRO_01_01_00_Invoice_v2p2.xml").read_text(encoding="utf-8")
-    future = re.sub(
-        r"<cbc:IssueDate>[^<]*</cbc:IssueDate>", "<cbc:IssueDate>2099-01-05</cbc:IssueDate>", future, count=1
+    early = (official / "2.0.2_BASPRO_01_01_00_Invoice_v2p2.xml").read_text(encoding="utf-8")
+    early = re.sub(
+        r"<cbc:IssueDate>[^<]*</cbc:IssueDate>", "<cbc:IssueDate>2000-06-01</cbc:IssueDate>", early, count=1
     )
-    future = future.replace("<cbc:ID>A00095678</cbc:ID>", "<cbc:ID>FUTURE-1</cbc:ID>", 1)
+    early = early.replace("<cbc:ID>A00095678</cbc:ID>", "<cbc:ID>EARLY-1</cbc:ID>", 1)
 
     def run(batch_documents: int):
         monkeypatch.setattr(xml_loading, "BATCH_DOCUMENTS", batch_documents)
         data = DataDir.resolve(tmp_path / f"batches-of-{batch_documents}")
         for path in sorted(official.glob("*.xml")):
             deliver(data, f"ubl/0159/{path.name}", path.read_text(encoding="utf-8"))
-        deliver(data, "ubl/0159/zz_future.xml", future)
+        deliver(data, "ubl/0159/zz_early.xml", early)
         return ingest(data)
 
     files, lines, rejected = run(3)
     assert (files, lines, rejected) == run(xml_loading.BATCH_DOCUMENTS)
     assert len(files) == 15
     status = {source: (state, reason) for source, state, reason, _ in files}
-    state, reason = status["ubl/0159/zz_future.xml"]
+    state, reason = status["ubl/0159/zz_early.xml"]
     assert state == "rejected" and "file_dates_plausible" in reason
     assert all(
-        state == "loaded" for source, (state, _) in status.items() if source != "ubl/0159/zz_future.xml"
+        state == "loaded" for source, (state, _) in status.items() if source != "ubl/0159/zz_early.xml"
     )
-    assert "FUTURE-1" not in {document for document, *_ in lines}
+    assert "EARLY-1" not in {document for document, *_ in lines}

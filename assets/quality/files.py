@@ -20,6 +20,10 @@ import duckdb
 from assets.quality import gx
 
 ERROR, WARN = "ERROR", "WARN"
+# The plausible dates (MIN_DATE to the day of loading) and line amounts: copies of the macros plausible_min_date(),
+# load_date() and max_line_amount_kr() of sql/macros.sql, which are authoritative (the ingest SQL rejects a row
+# outside them with its reason; tests/test_row_plausibility.py holds these equal to them). Here they only guard
+# against what the typing might let through.
 MIN_DATE = date(2000, 1, 1)
 MAX_LINE_AMOUNT_KR = 1_000_000_000  # a single line beyond 1 mia. kr. is a misread amount, not a purchase
 MIN_YEAR_SHARE = 0.01  # a year with under 1% of a file's lines is a stray date, not a period the file covers

@@ -164,13 +164,22 @@ def run_sql_checks(con: duckdb.DuckDBPyConnection) -> list[dict]:
         columns = [d[0] for d in cursor.description]
         rows = [dict(zip(columns, (gx.plain(v) for v in row), strict=True)) for row in cursor.fetchall()]
         count = len(rows)
-        if count > MAX_LISTED:
-            count = int(con.execute(f"select count(*) from ({query})").fetchone()[0])  # type: ignore[index]
         years: set[int] = set()
         for row in rows:
             if row.get("year") is not None:
                 years.add(int(row["year"]))
             years.update(int(y) for y in row.get("years") or [])
+        if count > MAX_LISTED:  # more failing rows than listed: count them all, and take every row's years
+            count = int(con.execute(f"select count(*) from ({query})").fetchone()[0])  # type: ignore[index]
+            year_columns = [f"[{c}]" if c == "year" else c for c in columns if c in ("year", "years")]
+            for column in year_columns:
+                years.update(
+                    int(y)
+                    for (y,) in con.execute(
+                        f"select distinct unnest({column}) from ({query}) where {column} is not null"
+                    ).fetchall()
+                    if y is not None
+                )
         evaluations.append({
             "asset": check.asset, "check_name": check.name, "engine": "sql", "severity": check.severity,
             "passed": count == 0, "description": check.description,

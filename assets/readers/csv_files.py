@@ -8,8 +8,10 @@ which header cell is which canonical column, and transcodes the encodings DuckDB
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from assets.readers.layouts import map_header
 
@@ -19,6 +21,7 @@ SCAN_CHUNK = MAX_LINE_BYTES // 2  # read size of the hashing pass: a chunk never
 MAX_COLUMNS = 1000  # real extracts have 10-60; DuckDB plans a positional column per header cell
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
+NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 class CsvFileError(ValueError):
@@ -73,7 +76,7 @@ def decode(data: bytes, encoding: str) -> str:
 
 
 def _first_record(text: str, delimiter: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')  # any line ending
     return next(reader, [])
 
 
@@ -96,20 +99,35 @@ def _header_bytes(sample: bytes) -> bytes:
     return sample if end < 0 else sample[: end + 1]
 
 
+def _non_ascii_window(handle: BinaryIO) -> bytes:
+    """SAMPLE_BYTES of the rest of the file from its first non-ASCII byte on (b'' when there is none).
+    All bytes before it are ASCII, so in UTF-8 it begins a character: the window starts on a character boundary."""
+    while chunk := handle.read(SCAN_CHUNK):
+        if chunk.isascii():
+            continue
+        match = NON_ASCII.search(chunk)
+        assert match is not None
+        window = chunk[match.start() : match.start() + SAMPLE_BYTES]
+        return window + handle.read(SAMPLE_BYTES - len(window))
+    return b""
+
+
 def sniff(path: Path, kind: str) -> CsvDialect:
     """Describe how to read one delivered file of `kind` ('invoices' or 'orders'), or raise CsvFileError.
-    Reads the first SAMPLE_BYTES only: the pass that hashes the file checks its line lengths (LineLengthScan)."""
+    Reads the first SAMPLE_BYTES only, unless they are plain ASCII: then the encoding is decided from the first
+    non-ASCII bytes further on (a Windows-1252 file may have thousands of ASCII rows before its first 'ø').
+    The pass that hashes the file checks its line lengths (LineLengthScan)."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    if not sample.strip():
-        raise CsvFileError("the file is empty")
-    if b"\x00" in sample:
-        raise CsvFileError("the file holds binary data (NUL bytes), not text: not a CSV extract")
-    if b"\n" not in sample and b"\r" not in sample and len(sample) == SAMPLE_BYTES:
-        raise CsvFileError(
-            f"the first line is longer than {SAMPLE_BYTES // 1024} KB: not a header row of a CSV extract"
-        )
-    encoding = detect_encoding(sample)
+        if not sample.strip():
+            raise CsvFileError("the file is empty")
+        if b"\x00" in sample:
+            raise CsvFileError("the file holds binary data (NUL bytes), not text: not a CSV extract")
+        if b"\n" not in sample and b"\r" not in sample and len(sample) == SAMPLE_BYTES:
+            raise CsvFileError(
+                f"the first line is longer than {SAMPLE_BYTES // 1024} KB: not a header row of a CSV extract"
+            )
+        encoding = detect_encoding(_non_ascii_window(handle) if sample.isascii() else sample)
     text = decode(_header_bytes(sample), encoding)
     header_line = next(iter(text.splitlines()), "")
     try:

@@ -27,6 +27,9 @@ ORDER_COLUMNS = (
     "varenummer", "varebeskrivelse", "unspsc", "antal", "beloeb", "ordretype", "aftalenummer",
 )  # fmt: skip
 ORDER_REQUIRED = ("ordrenummer", "ordrelinje", "ordredato", "leverandoer_cvr", "beloeb")
+# Read beyond DATA_CONTRACT's order columns, as for invoices: the currency (an XML order's; a CSV column `valuta`
+# when an extract has one, default DKK). A line in another currency is rejected: no exchange rate is known.
+ORDER_EXTRA_COLUMNS = ("valuta",)
 
 # Source-system layouts: normalised header -> canonical column. Names per system as they export them.
 LAYOUTS: dict[str, dict[str, dict[str, str]]] = {
@@ -101,6 +104,25 @@ LAYOUTS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# Spellings that say the amount is net of VAT: such a cell wins over another cell read as the same column (an Opus
+# extract may carry 'Beløb ekskl. moms', 'Moms' and 'Beløb', the amount incl. VAT). Any other two cells read as
+# one column refuse the file: reading either one would be a guess.
+PREFERRED_SPELLINGS = {"beloeb_ekskl_moms", "nettobeloeb"}
+
+# What each canonical column holds (DATA_CONTRACT.md), for the reason a file is refused.
+COLUMN_MEANINGS = {
+    "kommunekode": "the municipality code", "fakturanummer": "the document number",
+    "dokumenttype": "invoice or credit note", "fakturadato": "the issue date",
+    "leverandoer_cvr": "the supplier's CVR number", "leverandoer_navn": "the supplier's name",
+    "ean": "the receiving unit's GLN", "ordrenummer": "the order number",
+    "krediteret_fakturanummer": "the credited invoice", "linjenummer": "the line number",
+    "varebeskrivelse": "the item description", "unspsc": "the UNSPSC code", "art": "the kontoplan art",
+    "beloeb": "the line amount excl. VAT", "valuta": "the currency", "ordrelinje": "the order line",
+    "ordredato": "the order date", "varenummer": "the item number", "antal": "the quantity",
+    "ordretype": "the order type", "aftalenummer": "the SKI agreement",
+}  # fmt: skip
+
+
 def normalise_header(cell: str) -> str:
     """'Leverandør CVR' -> 'leverandoer_cvr'; 'BELØB (ekskl. moms)' -> 'beloeb_ekskl_moms'."""
     text = cell.strip().strip('"').lower()
@@ -111,7 +133,7 @@ def normalise_header(cell: str) -> str:
 
 
 def canonical_columns(kind: str) -> tuple[str, ...]:
-    return INVOICE_COLUMNS if kind == "invoices" else ORDER_COLUMNS
+    return INVOICE_COLUMNS if kind == "invoices" else (*ORDER_COLUMNS, *ORDER_EXTRA_COLUMNS)
 
 
 def required_columns(kind: str) -> tuple[str, ...]:
@@ -121,8 +143,9 @@ def required_columns(kind: str) -> tuple[str, ...]:
 def map_header(kind: str, header: list[str]) -> tuple[str, dict[int, str]]:
     """Map a file's header cells to canonical columns: (layout name, {cell index: canonical column}).
 
-    The layout with the most recognised cells wins ('canonical' when none beats the canonical names).
-    Raises ValueError naming the missing required columns when no layout covers them.
+    The layout that recognises the most columns wins ('canonical' when none beats the canonical names).
+    Raises ValueError naming the missing required columns when no layout covers them, or two cells read as the
+    same column (unless one of them has a PREFERRED_SPELLINGS name): the last one must not win silently.
     """
     normalised = [normalise_header(c) for c in header]
     canonical = set(canonical_columns(kind))
@@ -130,14 +153,33 @@ def map_header(kind: str, header: list[str]) -> tuple[str, dict[int, str]]:
     candidates.update(
         {name: {**{c: c for c in canonical}, **aliases} for name, aliases in LAYOUTS[kind].items()}
     )
-    best_name, best_map = "canonical", {}
+    best_name, best_cells = "canonical", {}
     for name, aliases in candidates.items():
-        mapping = {i: aliases[n] for i, n in enumerate(normalised) if n in aliases}
-        if len(mapping) > len(best_map):
-            best_name, best_map = name, mapping
-    missing = [c for c in required_columns(kind) if c not in best_map.values()]
+        cells: dict[str, list[int]] = {}  # canonical column -> indexes of the cells read as it
+        for i, n in enumerate(normalised):
+            if n in aliases:
+                cells.setdefault(aliases[n], []).append(i)
+        if len(cells) > len(best_cells):
+            best_name, best_cells = name, cells
+    missing = [c for c in required_columns(kind) if c not in best_cells]
     if missing:
         raise ValueError(
             f"the header has no column for {', '.join(missing)} (read: {'; '.join(header[:20])})"
         )
-    return best_name, best_map
+    mapping = {}
+    for column, indexes in best_cells.items():
+        if len(indexes) > 1:
+            preferred = [i for i in indexes if normalised[i] in PREFERRED_SPELLINGS]
+            if len(preferred) != 1:
+                raise ValueError(_ambiguity(column, [header[i] for i in indexes]))
+            indexes = preferred
+        mapping[indexes[0]] = column
+    return best_name, dict(sorted(mapping.items()))
+
+
+def _ambiguity(column: str, cells: list[str]) -> str:
+    names = [f"'{c.strip()}'" for c in cells]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}"
+    meaning = f" ({COLUMN_MEANINGS[column]})" if column in COLUMN_MEANINGS else ""
+    both = "both" if len(cells) == 2 else "all"
+    return f"the columns {listed} {both} read as {column}{meaning}: deliver one of them"

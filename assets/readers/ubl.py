@@ -765,6 +765,7 @@ def order_line_rows(doc: UblDocument, file_id: str) -> list[dict]:
             "beloeb": _plain(line.document_amount),
             "ordretype": "e-ordre",
             "aftalenummer": doc.agreement_number,
+            "valuta": doc.currency,
         }
         for number, line in enumerate(doc.lines, start=1)
     ]

@@ -1,17 +1,19 @@
 -- asset: intermediate.int_invoices
 -- severity: ERROR
 -- description: Hvert dokument tælles én gang: én række pr. faktura/kreditnota og pr. ordre (dokumentidentitet, metode afsnit 1).
--- One row per document key that occurs more than once (by document_id, and by METHODS 1's identity). Only
--- rows whose key hash occurs more than once can break either rule: they alone are grouped by the exact key.
+-- One row per document key that occurs more than once: by document_id (over every document: two different
+-- documents may not share one), and by METHODS 1's identity, for invoices and for orders. For the identity,
+-- only rows whose key hash occurs more than once can break the rule: they alone are grouped by the exact key.
 -- Ids are copy numbers (file_key x 2^32 + first record in the file): two different documents could share
 -- one only if a file numbered two records alike, so the copy numbers themselves are checked too.
-with invoice_hashes as (
-    select hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash
+with invoice_keys as materialized (
+    select document_id, kommunekode, year,
+           hash(kommunekode, supplier_cvr, document_type, document_number, issue_date) as key_hash
     from intermediate.int_invoices
 ),
 
 repeated_hashes as (
-    select key_hash from invoice_hashes group by key_hash having count(*) > 1
+    select key_hash from invoice_keys group by key_hash having count(*) > 1
 ),
 
 candidates as (
@@ -24,7 +26,7 @@ candidates as (
 invoice_ids as (
     select 'int_invoices' as table_name, cast(document_id as varchar) as document_key, any_value(kommunekode) as kommunekode,
            any_value(year) as year, count(*) as rows
-    from candidates group by document_id having count(*) > 1
+    from invoice_keys group by document_id having count(*) > 1
 ),
 
 invoice_identities as (
@@ -47,11 +49,19 @@ order_ids as (
     from intermediate.int_orders group by order_id having count(*) > 1
 ),
 
+order_identities as (
+    select 'int_orders', concat_ws('|', kommunekode, supplier_cvr, order_number_norm, order_date),
+           any_value(kommunekode), any_value(year), count(*)
+    from intermediate.int_orders
+    group by kommunekode, supplier_cvr, order_number_norm, order_date having count(*) > 1
+),
+
 final as (
     select * from invoice_ids
     union all select * from invoice_identities
     union all select * from copy_numbers
     union all select * from order_ids
+    union all select * from order_identities
 )
 
 select * from final

@@ -4,7 +4,7 @@
 -- One row per delivered file that does not reconcile, with the years its rows are dated in (read only for those
 -- files: when every file reconciles, no line is read).
 with unreconciled as (
-    select * from marts.mart_ingest_log where not reconciled
+    select * from marts.mart_ingest_log where reconciled is not true
 ),
 
 file_years as (

@@ -23,9 +23,12 @@ checked as (
     select
         *,
         -- the reason text is built only for the rare rows that fail a test (a cheap test on every row first)
+        -- the plausible dates and amounts are macros of sql/macros.sql (assets/quality/files.py repeats them)
         case when kommunekode_agrees
-            and document_number is not null and document_type is not null and issue_date is not null
-            and supplier_cvr is not null and nullif(trim(linjenummer), '') is not null and amount is not null
+            and document_number is not null and document_type is not null
+            and issue_date between plausible_min_date() and load_date()
+            and supplier_cvr is not null and nullif(trim(linjenummer), '') is not null
+            and amount between -max_line_amount_kr() and max_line_amount_kr()
             and currency = 'DKK'
         then null else nullif(concat_ws('; ',
             case when not kommunekode_agrees then kommunekode_reason(kommunekode, folder_kommunekode) end,
@@ -33,12 +36,21 @@ checked as (
             case when document_type is null
                 then 'dokumenttype ''' || coalesce(trim(dokumenttype), '') || ''' is neither Faktura nor Kreditnota' end,
             case when issue_date is null
-                then 'fakturadato ''' || coalesce(trim(fakturadato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)' end,
+                    then 'fakturadato ''' || coalesce(trim(fakturadato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)'
+                when issue_date < plausible_min_date()
+                    then 'fakturadato ''' || trim(fakturadato) || ''' is before ' || plausible_min_date()
+                        || ', the earliest date accepted: a misread date?'
+                when issue_date > load_date()
+                    then 'fakturadato ''' || trim(fakturadato) || ''' is after ''' || load_date()
+                        || ''', the day the file was loaded: a date in the future cannot be a purchase' end,
             case when supplier_cvr is null
                 then 'leverandoer_cvr ''' || coalesce(trim(leverandoer_cvr), '') || ''' is not an 8-digit CVR number' end,
             case when nullif(trim(linjenummer), '') is null then 'missing linjenummer (the line number)' end,
             case when amount is null
-                then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)' end,
+                    then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)'
+                when abs(amount) > max_line_amount_kr()
+                    then 'beloeb ''' || trim(beloeb) || ''' is ' || case when amount > 0 then 'over ' else 'under -' end
+                        || printf('%g', max_line_amount_kr() / 1e9) || ' mia. kr. for one line: a misread amount?' end,
             case when currency <> 'DKK'
                 then 'currency ' || currency || ': no exchange rate to DKK is known, so the amount cannot be counted' end
         ), '') end as reject_reason

@@ -49,15 +49,20 @@ final as (
         d.file_id,
         d.delivered_at,
         p.status,
-        case when not d.first_copy then 'the same content as ' || d.first_source_file || ': counted once'
-            else p.reason end as reason,
+        case
+            when p.file_id is null then 'not read yet: the file changed while the run read the folder (the next run reads it)'
+            when not d.first_copy then 'the same content as ' || d.first_source_file || ': counted once'
+            else p.reason
+        end as reason,
         p.dialect,
         cast(coalesce(p.rows_read, 0) as bigint) as rows_read,
         cast(case when d.first_copy then p.rows_accepted else 0 end as bigint) as rows_accepted,
         cast(case when d.first_copy then p.rows_quarantined else 0 end as bigint) as rows_quarantined,
         cast(case when d.first_copy then p.rows_duplicate else coalesce(p.rows_read, 0) end as bigint) as rows_duplicate,
-        coalesce(p.rows_read, 0) = case when d.first_copy
-            then p.rows_accepted + p.rows_quarantined + p.rows_duplicate else coalesce(p.rows_read, 0) end as reconciled
+        -- false, not null, for a delivery not read yet (no ingest.files row): it is not accounted for
+        coalesce(coalesce(p.rows_read, 0) = case when d.first_copy
+            then p.rows_accepted + p.rows_quarantined + p.rows_duplicate else coalesce(p.rows_read, 0) end, false)
+            as reconciled
     from deliveries d
     left join per_file p using (file_id)
 )
