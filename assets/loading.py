@@ -323,16 +323,8 @@ def register_file(con: duckdb.DuckDBPyConnection, *fields, **named) -> None:
     register_files(con, [FileRecord(*fields, **named)])
 
 
-def load_new_files(
-    con: duckdb.DuckDBPyConnection,
-    data_dir: DataDir,
-    log: Log = print,
-    while_reading: Callable[[], None] | None = None,
-) -> dict[str, int]:
-    """Parse every delivered content that is not in ingest.files yet.
-
-    `while_reading` is called once the CSV files are sniffed, as DuckDB starts reading them: work for the
-    GIL that DuckDB then leaves free."""
+def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> dict[str, int]:
+    """Parse every delivered content that is not in ingest.files yet."""
     ensure_ingest_tables(con)
     pending = pending_files(con)
     first_key = next_file_key(con)
@@ -370,8 +362,6 @@ def load_new_files(
             counts["rejected_files"] += 1
             continue
         readable.append(CsvFile(file_id, file_key, kind, source_file, kommunekode, dialect))
-    if while_reading is not None:
-        while_reading()
     sizes = {f.file_id: (data_dir.raw / f.source_file).stat().st_size for f in readable}
     total_bytes, done_bytes, done, started = sum(sizes.values()), 0, 0, time.monotonic()
     for batch, (loaded, rejected) in _load_csv_batches(con, data_dir, csv_batches(readable, data_dir)):

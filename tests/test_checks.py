@@ -537,13 +537,9 @@ def test_a_file_rewritten_while_the_run_reads_it_is_not_accounted_for_and_stops_
     shutil.copy(Path(__file__).parent / "fixtures/ubl_edge/peppol_dk_invoice.xml", document)
     load_new_files = loading.load_new_files
 
-    def rewriting(con, data_dir, log=print, while_reading=None):
-        def rewrite():  # after the scan, before the parse
-            document.write_text(document.read_text().replace("PEP-2021-0042", "PEP-2021-0043"))
-            if while_reading:
-                while_reading()
-
-        return load_new_files(con, data_dir, log, rewrite)
+    def rewriting(con, data_dir, log=print):  # after the scan, before the parse
+        document.write_text(document.read_text().replace("PEP-2021-0042", "PEP-2021-0043"))
+        return load_new_files(con, data_dir, log)
 
     monkeypatch.setattr(loading, "load_new_files", rewriting)
     result = run_job(root)

@@ -34,7 +34,7 @@ _CONTEXT_LOCK = threading.Lock()
 
 
 def warm_up() -> None:
-    """Import GX and make its context in a background thread, started once the delivered files are sniffed.
+    """Import GX and make its context in a background thread, started once the raw folder is scanned.
 
     Importing GX costs ~3 s of Python that the first check would otherwise wait for; the run's first minutes
     are DuckDB reading files with the GIL released, so the import mostly runs on time that is idle anyway.

@@ -91,8 +91,9 @@ def detect_delimiter(header_line: str) -> str:
 
 def _header_bytes(sample: bytes) -> bytes:
     """The sample up to the end of its first record: the first line break outside quotes (a quoted header cell
-    may hold line breaks). Decoding only these bytes, not the whole 256 KB sample: sniffing 757 files took 0.15 s instead of 0.65 s.
-    Both bytes are plain ASCII in UTF-8 and Windows-1252, so the cut never splits a character."""
+    may hold line breaks). Decoding only these bytes, not the whole 256 KB sample: sniffing 757 files took
+    0.15 s instead of 0.65 s. Both bytes are plain ASCII in UTF-8 and Windows-1252: the cut never splits a
+    character."""
     end = sample.find(b"\n")
     while end >= 0 and sample.count(b'"', 0, end) % 2:
         end = sample.find(b"\n", end + 1)
