@@ -670,6 +670,11 @@ def _insert_csv_rows(
     if rejects:
         con.execute(
             "update ingest.rejected_records set reason = case "
+            # a quote that never closes swallows the lines after it into one record (rows read stays right)
+            + "when reason like 'UNQUOTED VALUE%' and contains(rtrim(raw_record, chr(13) || chr(10)), chr(10)) "
+            + "then 'a quoted value opens on this line and never closes: the next ' "
+            + "|| (len(split(rtrim(raw_record, chr(13) || chr(10)), chr(10))) - 1) "
+            + "|| ' line(s) were read into it as one record' "
             + " ".join(
                 f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
                 for k, v in STRUCTURAL_REASONS.items()

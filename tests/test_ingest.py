@@ -122,6 +122,25 @@ def test_bad_rows_quarantined_with_reasons_rest_loads(data):
     ]
 
 
+def test_a_quote_that_never_closes_is_named_with_the_lines_it_swallowed(data):
+    rows = [
+        "159;F1;Faktura;2021-01-05;12345678;1;1,00;2.2;",
+        '159;F2;Faktura;2021-01-05;12345678;1;2,00;"oops;',
+        "159;F3;Faktura;2021-01-05;12345678;1;3,00;2.2;",
+        "159;F4;Faktura;2021-01-05;12345678;1;4,00;2.2;",
+    ]
+    deliver(data, "invoices/0159/q.csv", "\n".join([HEADER, *rows]) + "\n")
+    files, lines, rejected = ingest(data)
+    assert files == [("invoices/0159/q.csv", "loaded", None, 2)]  # F1 and the record F2 opened
+    assert [doc for doc, *_ in lines] == ["F1"]
+    assert rejected == [
+        (
+            2,
+            "a quoted value opens on this line and never closes: the next 2 line(s) were read into it as one record",
+        )
+    ]
+
+
 def test_unreadable_files_refused_whole(data):
     deliver(data, "invoices/0159/good.csv", f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;1;2.2;\n")
     (data.raw / "invoices/0159/binary.csv").write_bytes(bytes(range(256)) * 20)
