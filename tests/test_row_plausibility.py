@@ -120,6 +120,15 @@ def test_order_lines_in_another_currency_or_out_of_bounds_are_quarantined(data):
             "order by source_format, record_number"
         ).fetchall()
         failed = con.execute("select check_name from ingest.file_checks where not passed").fetchall()
+        xml_records = con.execute(
+            "select raw_record from ingest.order_lines where source_format = 'xml' order by record_number"
+        ).fetchall()
+    # an XML line has no raw text: the values it was read with tell its lines apart
+    assert [record for (record,) in xml_records] == [
+        "ordrelinje 1; beloeb 40.00; valuta EUR; varebeskrivelse 1x12 pack sauce bags",
+        "ordrelinje 2; beloeb 30.00; valuta EUR; varebeskrivelse 1x12 pack sauce bags",
+        "ordrelinje 3; beloeb 45.00; valuta EUR; varebeskrivelse 1x12 pack sauce bags",
+    ]
     assert lines == [
         ("csv", "1001", "1", Decimal("600.00"), None),
         ("csv", "1001", "2", Decimal("400.00"), None),

@@ -80,7 +80,12 @@ final as (
         normalise_art(art) as art,
         cast(case when document_type = 'credit_note' then -abs(amount) else amount end as decimal(18, 2)) as amount_kr,
         reject_reason,
-        case when reject_reason is not null then raw_record_text(raw_cells, raw_delimiter) end as raw_record
+        -- an XML line has no raw text: the values it was read with, so that its lines can be told apart
+        case when reject_reason is not null then coalesce(
+            raw_record_text(raw_cells, raw_delimiter),
+            concat_ws('; ', 'linjenummer ' || linjenummer, 'beloeb ' || beloeb,
+                'valuta ' || valuta, 'varebeskrivelse ' || varebeskrivelse)
+        ) end as raw_record
     from checked
 )
 

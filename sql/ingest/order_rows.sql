@@ -78,7 +78,12 @@ final as (
         order_type,
         nullif(trim(aftalenummer), '') as agreement_number,
         reject_reason,
-        case when reject_reason is not null then raw_record_text(raw_cells, raw_delimiter) end as raw_record
+        -- an XML line has no raw text: the values it was read with, so that its lines can be told apart
+        case when reject_reason is not null then coalesce(
+            raw_record_text(raw_cells, raw_delimiter),
+            concat_ws('; ', 'ordrelinje ' || ordrelinje, 'beloeb ' || beloeb,
+                'valuta ' || valuta, 'varebeskrivelse ' || varebeskrivelse)
+        ) end as raw_record
     from checked
 )
 
