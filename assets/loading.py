@@ -415,10 +415,6 @@ def validate_loaded_files(con: duckdb.DuckDBPyConnection, log: Log = print) -> i
         con.execute("begin")
         try:
             for file_id in file_checks.record_verdicts(con, kind, verdicts):
-                con.execute(
-                    "update ingest.files set status = 'rejected', reason = ?, rows_read = 0 where file_id = ?",
-                    [verdicts[file_id].refusal, file_id],
-                )
                 refused += 1
                 log(f"kept out {file_id[:12]}: {verdicts[file_id].refusal}")
             con.execute("commit")

@@ -48,28 +48,18 @@ def _insert(con: duckdb.DuckDBPyConnection, kind: str, rows: list[dict]) -> None
 
 
 def _apply_file_checks(con: duckdb.DuckDBPyConnection, registrations: list[tuple]) -> int:
-    """Validate the batch's loaded documents (one GX run per kind) and mark the refused ones as rejected, with
-    the check's reason; returns how many were refused. Their ingest.files rows must be registered already: the
-    checks find a document's rows through its file_key there."""
+    """Validate the batch's loaded documents (one GX run per kind); the refused ones are marked rejected with
+    the check's reason (`record_verdicts`). Returns how many were refused. Their ingest.files rows must be
+    registered already: the checks find a document's rows through its file_key there."""
     from assets.quality import files as file_checks
 
-    refusals: dict[str, str] = {}
+    refused = 0
     for kind in TARGET_TABLE:
         file_ids = [r[0] for r in registrations if r[2] == kind and r[5] == "loaded"]
         if file_ids:
             verdicts = file_checks.validate_files(con, kind, file_ids)
-            for file_id in file_checks.record_verdicts(con, kind, verdicts):
-                refusals[file_id] = verdicts[file_id].refusal or "kept out by a data-quality check"
-    if refusals:
-        con.register("refusals", pa.table({"file_id": list(refusals), "reason": list(refusals.values())}))
-        try:
-            con.execute(
-                "update ingest.files set status = 'rejected', reason = refusals.reason, rows_read = 0 "
-                "from refusals where ingest.files.file_id = refusals.file_id"
-            )
-        finally:
-            con.unregister("refusals")
-    return len(refusals)
+            refused += len(file_checks.record_verdicts(con, kind, verdicts))
+    return refused
 
 
 def _commit_batch(

@@ -85,6 +85,36 @@ create or replace macro load_date() as cast(timezone('UTC', current_timestamp) a
 
 create or replace macro max_line_amount_kr() as 1000000000;
 
+-- Why a row's date, amount or currency cannot be used, in words (null when it can): the same for invoice and order
+-- rows (sql/ingest/*_rows.sql build them only for rows that fail a cheap test). `name` is the delivered column.
+create or replace macro date_reason(name, raw, parsed) as
+    case
+        when parsed is null
+            then name || ' ''' || coalesce(trim(raw), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)'
+        when parsed < plausible_min_date()
+            then name || ' ''' || trim(raw) || ''' is before ' || plausible_min_date()
+                || ', the earliest date accepted: a misread date?'
+        when parsed > load_date()
+            then name || ' ''' || trim(raw) || ''' is after ''' || load_date()
+                || ''', the day the file was loaded: a date in the future cannot be a purchase'
+    end;
+
+create or replace macro amount_reason(raw, amount) as
+    case
+        when amount is null then 'beloeb ''' || coalesce(trim(raw), '') || ''' is not an amount (e.g. 1.234,56)'
+        when abs(amount) > max_line_amount_kr()
+            then 'beloeb ''' || trim(raw) || ''' is ' || case when amount > 0 then 'over ' else 'under -' end
+                || printf('%g', max_line_amount_kr() / 1e9) || ' mia. kr. for one line: a misread amount?'
+    end;
+
+-- A line's currency: DKK when none is given (valuta is optional).
+create or replace macro parse_currency(raw) as
+    case when raw is null or raw = 'DKK' then 'DKK' else upper(coalesce(nullif(trim(raw), ''), 'DKK')) end;
+
+create or replace macro currency_reason(currency) as
+    case when currency <> 'DKK'
+        then 'currency ' || currency || ': no exchange rate to DKK is known, so the amount cannot be counted' end;
+
 -- Supplier CVR: strip the scheme (DK:CVR, 0184:), a DK prefix, spaces, dashes and dots; exactly 8 digits.
 -- Fast paths for 12345678, DK12345678, DK 12345678 and 12 34 56 78 (the forms of real extracts).
 create or replace macro parse_cvr(raw) as

@@ -346,27 +346,44 @@ def test_a_file_that_does_not_reconcile_withholds_the_years_of_its_lines(warehou
     assert json.loads(after["file_reconciliation"]["details"])["count"] == 1
 
 
-# A second way to break each of two checks: the branch the first break does not reach.
-SECOND_BREAKS = {
-    "invoice_line_one_scope_class": (
+# Other ways to break a check: the branches the first break does not reach (check, break, what the details name).
+OTHER_BREAKS = {
+    "goods lines per category drift": (
+        "invoice_line_one_scope_class",
         # the goods lines per category drift from the goods lines per document (the second pass over the lines)
         "update intermediate.int_category_cells set goods_lines = goods_lines + 1 where kommunekode = '0860'",
         "0860",
     ),
-    "document_one_row_per_key": (
-        # two copies numbered alike (a file that numbered two records alike), different documents
+    "two copies numbered alike": (
+        "document_one_row_per_key",
+        # a file that numbered two records alike: different documents, one copy number
         "update intermediate.int_invoice_file_copies set first_record = "
         "(select min(first_record) from intermediate.int_invoice_file_copies where kommunekode = '0440') "
         "where first_record = (select max(first_record) from intermediate.int_invoice_file_copies "
         "where kommunekode = '0440') and kommunekode = '0440'",
         "int_invoice_copy_totals",
     ),
+    "an order twice under two copy numbers": (
+        "document_one_row_per_key",
+        "insert into intermediate.int_order_file_copies select * replace (first_record + 1000 as first_record) "
+        "from intermediate.int_order_file_copies where kommunekode = '0440'",
+        '"table_name": "int_orders", "document_key": "0440|',
+    ),
+    "two documents given one document_id": (
+        "document_one_row_per_key",
+        # a wrong rank row: F6 ranked as a copy of F5
+        "insert into intermediate.int_invoice_copy_ranks "
+        "select x.copy_number, x.kommunekode, y.copy_number, 1, true, null, null "
+        "from intermediate.int_invoice_copy_totals x, intermediate.int_invoice_copy_totals y "
+        "where x.document_number = 'F6' and y.document_number = 'F5'",
+        '"table_name": "int_invoices", "document_key": "',
+    ),
 }
 
 
-@pytest.mark.parametrize("check_name", sorted(SECOND_BREAKS))
-def test_check_fails_when_broken_the_other_way(warehouse, check_name):
-    statement, named = SECOND_BREAKS[check_name]
+@pytest.mark.parametrize("break_name", sorted(OTHER_BREAKS))
+def test_check_fails_when_broken_the_other_way(warehouse, break_name):
+    check_name, statement, named = OTHER_BREAKS[break_name]
     with connect(warehouse) as con:
         con.execute(statement)
         after = {e["check_name"]: e for e in evaluate_all(con, "broken")}
@@ -455,6 +472,9 @@ def test_file_check_fails_when_broken(warehouse, check_name):
             assert check_name in verdicts[file_id].refusal
             assert record_verdicts(con, "invoices", verdicts) == [file_id]
             assert con.execute(
+                "select status, reason, rows_read from ingest.files where file_id = ?", [file_id]
+            ).fetchall() == [("rejected", verdicts[file_id].refusal, 0)]
+            assert con.execute(
                 "select count(*) from ingest.invoice_lines where file_id = ?", [file_id]
             ).fetchone() == (0,)
 
@@ -474,34 +494,6 @@ def test_order_type_outside_the_set_is_an_error(warehouse):
     assert (
         not evaluation["passed"] and evaluation["severity"] == "ERROR" and "telefon" in evaluation["details"]
     )
-
-
-# Breaks the document check once missed: each must fail it, naming the table and the key.
-DOCUMENT_BREAKS = {
-    "an order twice under two copy numbers": (
-        "insert into intermediate.int_order_file_copies select * replace (first_record + 1000 as first_record) "
-        "from intermediate.int_order_file_copies where kommunekode = '0440'",
-        '"table_name": "int_orders", "document_key": "0440|',
-    ),
-    "two documents given one document_id": (
-        # a wrong rank row: F6 ranked as a copy of F5
-        "insert into intermediate.int_invoice_copy_ranks "
-        "select x.copy_number, x.kommunekode, y.copy_number, 1, true, null, null "
-        "from intermediate.int_invoice_copy_totals x, intermediate.int_invoice_copy_totals y "
-        "where x.document_number = 'F6' and y.document_number = 'F5'",
-        '"table_name": "int_invoices", "document_key": "',
-    ),
-}
-
-
-@pytest.mark.parametrize("break_name", sorted(DOCUMENT_BREAKS))
-def test_document_check_catches_every_kind_of_duplicate(warehouse, break_name):
-    statement, named = DOCUMENT_BREAKS[break_name]
-    with connect(warehouse) as con:
-        con.execute(statement)
-        after = {e["check_name"]: e for e in evaluate_all(con, "broken")}["document_one_row_per_key"]
-    assert not after["passed"] and after["severity"] == "ERROR"
-    assert named in after["details"]
 
 
 def test_a_failed_check_withholds_the_years_of_all_its_rows_not_only_the_listed(warehouse, monkeypatch):

@@ -284,10 +284,10 @@ def validate_files(
 
 
 def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[str, FileVerdict]) -> list[str]:
-    """Store the evaluations; delete the rows of refused files. Returns the refused file ids.
+    """Store the evaluations; delete the rows of refused files and mark them 'rejected' in ingest.files with
+    `verdict.refusal` (their whole-file row of the quarantine). Returns the refused file ids.
 
     Runs inside the caller's transaction, so a file's rows, its evaluation and its status commit together.
-    The caller registers (or re-registers) refused files as 'rejected' with `verdict.refusal`.
     """
     if not verdicts:
         return []
@@ -323,5 +323,11 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
         )
         con.execute(
             "delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused]
+        )
+        con.execute(
+            "update ingest.files set status = 'rejected', reason = refusal.reason, rows_read = 0 "
+            "from (select unnest(?::varchar[]) as file_id, unnest(?::varchar[]) as reason) as refusal "
+            "where ingest.files.file_id = refusal.file_id",
+            [refused, [verdicts[file_id].refusal for file_id in refused]],
         )
     return refused

@@ -14,8 +14,7 @@ with landed as (
         parse_date(fakturadato) as issue_date,
         parse_cvr(leverandoer_cvr) as supplier_cvr,
         parse_amount(beloeb) as amount,
-        case when valuta is null or valuta = 'DKK' then 'DKK' else upper(coalesce(nullif(trim(valuta), ''), 'DKK')) end
-            as currency
+        parse_currency(valuta) as currency
     from landed_invoice_rows
 ),
 
@@ -35,24 +34,12 @@ checked as (
             case when document_number is null then 'missing fakturanummer (the document number)' end,
             case when document_type is null
                 then 'dokumenttype ''' || coalesce(trim(dokumenttype), '') || ''' is neither Faktura nor Kreditnota' end,
-            case when issue_date is null
-                    then 'fakturadato ''' || coalesce(trim(fakturadato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)'
-                when issue_date < plausible_min_date()
-                    then 'fakturadato ''' || trim(fakturadato) || ''' is before ' || plausible_min_date()
-                        || ', the earliest date accepted: a misread date?'
-                when issue_date > load_date()
-                    then 'fakturadato ''' || trim(fakturadato) || ''' is after ''' || load_date()
-                        || ''', the day the file was loaded: a date in the future cannot be a purchase' end,
+            date_reason('fakturadato', fakturadato, issue_date),
             case when supplier_cvr is null
                 then 'leverandoer_cvr ''' || coalesce(trim(leverandoer_cvr), '') || ''' is not an 8-digit CVR number' end,
             case when nullif(trim(linjenummer), '') is null then 'missing linjenummer (the line number)' end,
-            case when amount is null
-                    then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)'
-                when abs(amount) > max_line_amount_kr()
-                    then 'beloeb ''' || trim(beloeb) || ''' is ' || case when amount > 0 then 'over ' else 'under -' end
-                        || printf('%g', max_line_amount_kr() / 1e9) || ' mia. kr. for one line: a misread amount?' end,
-            case when currency <> 'DKK'
-                then 'currency ' || currency || ': no exchange rate to DKK is known, so the amount cannot be counted' end
+            amount_reason(beloeb, amount),
+            currency_reason(currency)
         ), '') end as reject_reason
     from landed
 ),

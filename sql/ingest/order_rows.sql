@@ -11,8 +11,7 @@ with landed as (
         parse_cvr(leverandoer_cvr) as supplier_cvr,
         parse_amount(beloeb) as amount,
         normalise_order_type(ordretype) as order_type,
-        case when valuta is null or valuta = 'DKK' then 'DKK' else upper(coalesce(nullif(trim(valuta), ''), 'DKK')) end
-            as currency
+        parse_currency(valuta) as currency
     from landed_order_rows
 ),
 
@@ -32,27 +31,15 @@ checked as (
             case when order_number_norm is null
                 then 'ordrenummer ''' || coalesce(trim(ordrenummer), '') || ''' is not an order number' end,
             case when nullif(trim(ordrelinje), '') is null then 'missing ordrelinje (the order line number)' end,
-            case when order_date is null
-                    then 'ordredato ''' || coalesce(trim(ordredato), '') || ''' is not a date (e.g. 2021-03-31 or 31-03-2021)'
-                when order_date < plausible_min_date()
-                    then 'ordredato ''' || trim(ordredato) || ''' is before ' || plausible_min_date()
-                        || ', the earliest date accepted: a misread date?'
-                when order_date > load_date()
-                    then 'ordredato ''' || trim(ordredato) || ''' is after ''' || load_date()
-                        || ''', the day the file was loaded: a date in the future cannot be a purchase' end,
+            date_reason('ordredato', ordredato, order_date),
             -- An XML order may name no Danish supplier CVR (it then matches on the order number alone);
             -- a CSV order line must name one.
             case when supplier_cvr is null and (source_format = 'csv' or nullif(trim(leverandoer_cvr), '') is not null)
                 then 'leverandoer_cvr ''' || coalesce(trim(leverandoer_cvr), '') || ''' is not an 8-digit CVR number' end,
-            case when amount is null
-                    then 'beloeb ''' || coalesce(trim(beloeb), '') || ''' is not an amount (e.g. 1.234,56)'
-                when abs(amount) > max_line_amount_kr()
-                    then 'beloeb ''' || trim(beloeb) || ''' is ' || case when amount > 0 then 'over ' else 'under -' end
-                        || printf('%g', max_line_amount_kr() / 1e9) || ' mia. kr. for one line: a misread amount?' end,
+            amount_reason(beloeb, amount),
             case when order_type is null
                 then 'ordretype ''' || trim(ordretype) || ''' is not katalog, punchout, fritekst or e-ordre' end,
-            case when currency <> 'DKK'
-                then 'currency ' || currency || ': no exchange rate to DKK is known, so the amount cannot be counted' end
+            currency_reason(currency)
         ), '') end as reject_reason
     from landed
 ),
