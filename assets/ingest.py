@@ -12,7 +12,8 @@ INGEST_TABLES = {
     "order_rows": "order lines, typed, with the reason when a line cannot be used (narrow)",
     "invoice_lines": "view: ingest.invoice_rows named by their content's file_id and format, with the year",
     "order_lines": "view: ingest.order_rows named by their content's file_id and format, with the year",
-    "rejected_records": "CSV records that could not be split into the header's columns",
+    "rejected_records": "CSV records that could not be split into the header's columns, with their line",
+    "record_lines": "the line in its file on which each CSV row with a reject reason starts",
 }
 
 

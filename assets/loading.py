@@ -39,7 +39,7 @@ KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 LINES_VIEW = {"invoices": "invoice_lines", "orders": "order_lines"}
 # Bump when the ingest tables change shape: a warehouse of another version reloads DIR/raw from scratch.
-INGEST_SCHEMA_VERSION = 4
+INGEST_SCHEMA_VERSION = 5
 # Files of one layout are read together up to this size. A batch's parallel insert leaves a partly filled row
 # group per thread, which the next checkpoint merges by rewriting its neighbours: at 64 MB a national year's CSV
 # files cost a 21 s checkpoint, at 256 MB 1.8 s (peak memory of the load 3.2 GB).
@@ -80,7 +80,11 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute("""
         create table if not exists ingest.rejected_records (
-            file_id varchar, record_index bigint, reason varchar, raw_record varchar)
+            file_id varchar, line_number bigint, reason varchar, raw_record varchar)
+    """)
+    con.execute("""
+        create table if not exists ingest.record_lines (
+            file_key integer, record_number bigint, line_number bigint)
     """)
     con.execute("""
         create table if not exists ingest.file_checks (
@@ -649,20 +653,11 @@ def _insert_csv_rows(
             [min(keys), max(keys)],
         ).fetchall()
     )
-    rejects = con.execute(
-        """
-        insert into ingest.rejected_records
-        select f.file_id, r.line - 1, string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
-        from csv_rejects r
-        join csv_reject_scans s on s.scan_id = r.scan_id and s.file_id = r.file_id
-        join batch_files f on f.path = s.file_path
-        group by f.file_id, r.line
-        returning file_id
-        """
-    ).fetchall()
+    rejects = _insert_rejected_records(con, readable)
     key_of = {f.file_id: f.file_key for f in batch}
-    for (file_id,) in rejects:
-        counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + 1
+    _insert_record_lines(con, table, batch, readable, counts, rejects)
+    for file_id, lines in rejects.items():
+        counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + len(lines)
     if rejects:
         con.execute(
             "update ingest.rejected_records set reason = case "
@@ -680,6 +675,81 @@ def _insert_csv_rows(
         )
     _clear_csv_rejects(con)  # after a failure, load_csv_batch clears them once it has rolled back
     return counts
+
+
+def _insert_rejected_records(
+    con: duckdb.DuckDBPyConnection, readable: dict[str, Path]
+) -> dict[str, list[int]]:
+    """The batch's records that DuckDB could not split into the header's columns, into ingest.rejected_records
+    with the line each starts on in its file. Returns those lines per file_id, one per record."""
+    rejects = con.execute("""
+        select f.file_id, min(r.line_byte_position), string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
+        from csv_rejects r
+        join csv_reject_scans s on s.scan_id = r.scan_id and s.file_id = r.file_id
+        join batch_files f on f.path = s.file_path
+        group by f.file_id, r.line
+    """).fetchall()
+    positions: dict[str, list[int]] = {}
+    for file_id, position, _, _ in rejects:
+        positions.setdefault(file_id, []).append(position)
+    line_at = {
+        file_id: csv_files.rejected_record_lines(readable[file_id], file_positions)
+        for file_id, file_positions in positions.items()
+    }
+    lines = [line_at[file_id][position] for file_id, position, _, _ in rejects]
+    if rejects:
+        # lists as parameters, not a registered frame: unregistering in a failed transaction would hide its error
+        con.execute(
+            "insert into ingest.rejected_records select unnest(?::varchar[]), unnest(?::bigint[]), "
+            "unnest(?::varchar[]), unnest(?::varchar[])",
+            [[r[0] for r in rejects], lines, [r[2] for r in rejects], [r[3] for r in rejects]],
+        )
+    lines_of: dict[str, list[int]] = {}
+    for (file_id, *_), line in zip(rejects, lines, strict=True):
+        lines_of.setdefault(file_id, []).append(line)
+    return lines_of
+
+
+def _insert_record_lines(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    batch: list[CsvFile],
+    readable: dict[str, Path],
+    kept: dict[int, int],
+    rejected_lines: dict[str, list[int]],
+) -> None:
+    """The line each of the batch's quarantined rows starts on in its file, into ingest.record_lines.
+
+    DuckDB numbers the records it keeps (record_number); the file is read again, only when it has such a row,
+    to find the line of each. A file read differently by Python's csv module keeps its rows' lines unknown."""
+    keys = [f.file_key for f in batch]
+    quarantined = con.execute(
+        f"select file_key, list(record_number order by record_number) from ingest.{table} "
+        "where file_key between ? and ? and reject_reason is not null group by file_key",
+        [min(keys), max(keys)],
+    ).fetchall()
+    by_key = {f.file_key: f for f in batch}
+    rows: dict[str, list[int]] = {"file_key": [], "record_number": [], "line_number": []}
+    for file_key, record_numbers in quarantined:
+        file = by_key.get(file_key)
+        if file is None:
+            continue
+        lines = csv_files.kept_record_lines(
+            readable[file.file_id],
+            file.dialect,
+            set(rejected_lines.get(file.file_id, [])),
+            kept.get(file_key, 0),
+        )
+        if lines is None:
+            continue
+        rows["file_key"] += [file_key] * len(record_numbers)
+        rows["record_number"] += record_numbers
+        rows["line_number"] += [lines[number - 1] for number in record_numbers]
+    if rows["file_key"]:
+        con.execute(
+            "insert into ingest.record_lines select unnest(?::integer[]), unnest(?::bigint[]), unnest(?::bigint[])",
+            [rows["file_key"], rows["record_number"], rows["line_number"]],
+        )
 
 
 # --- 3. forget ---------------------------------------------------------------------------------------------
@@ -706,7 +776,7 @@ def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
         return 0
     file_ids, keys = [row[0] for row in gone], [row[1] for row in gone]
     con.execute("begin")
-    for table in TARGET_TABLE.values():
+    for table in (*TARGET_TABLE.values(), "record_lines"):
         con.execute(f"delete from ingest.{table} where file_key in (select unnest(?::integer[]))", [keys])
     for table in ("rejected_records", "file_checks", "files"):
         con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids])

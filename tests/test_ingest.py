@@ -40,7 +40,7 @@ def ingest(data: DataDir):
             select document_number, line_id, amount_kr, reject_reason, kommunekode, supplier_cvr, issue_date
             from ingest.invoice_lines order by file_id, record_number
         """).fetchall()
-        rejected = con.execute("select record_index, reason from ingest.rejected_records").fetchall()
+        rejected = con.execute("select line_number, reason from ingest.rejected_records").fetchall()
     return files, lines, rejected
 
 
@@ -117,8 +117,8 @@ def test_bad_rows_quarantined_with_reasons_rest_loads(data):
     assert "beloeb 'abc' is not an amount" in reasons["F4"]
     assert reasons["F6"] == "dokumenttype 'Rykker' is neither Faktura nor Kreditnota"
     assert reasons["F7"] == "kommunekode '1x9' is not a 3-4 digit municipality code"
-    assert rejected == [
-        (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
+    assert rejected == [  # the header is line 1, F5 line 6
+        (6, "the line has more fields than the header (a delimiter inside an unquoted value?)")
     ]
 
 
@@ -135,7 +135,7 @@ def test_a_quote_that_never_closes_is_named_with_the_lines_it_swallowed(data):
     assert [doc for doc, *_ in lines] == ["F1"]
     assert rejected == [
         (
-            2,
+            3,
             "a quoted value opens on this line and never closes: the next 2 line(s) were read into it as one record",
         )
     ]
@@ -182,6 +182,42 @@ def test_line_endings_mixed_are_read_and_a_stray_carriage_return_is_named(data):
     assert sorted((doc, amount) for doc, _, amount, *_ in lines) == [
         ("F1", Decimal("1.00")), ("F2", Decimal("2.00")), ("G1", Decimal("1.00")), ("G2", Decimal("2.00")),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line_break", "encoding"),
+    [("\n", "utf-8"), ("\r\n", "cp1252"), ("\r", "utf-8")],
+    ids=["lf", "crlf-1252", "cr"],
+)
+def test_quarantined_rows_name_the_line_they_start_on(data, line_break, encoding):
+    """Blank lines, a line break quoted in a column the pipeline does not read, a whitespace-only line and a
+    record with a field too many: each quarantined row names the line of the file it starts on."""
+    lines = [
+        f"{HEADER};Bemærkning",                                       # 1
+        "159;F1;Faktura;2021-01-05;12345678;1;1,00;2.2;;ok",          # 2
+        "",                                                           # 3 blank
+        '159;F2;Faktura;2021-01-05;12345678;1;2,00;2.2;;"two',        # 4
+        "",                                                           # 5 (quoted)
+        'lines"',                                                     # 6
+        "159;F3;Faktura;2021-13-45;12345678;1;3,00;2.2;;",            # 7 bad date
+        "   ",                                                        # 8 whitespace only
+        "159;F4;Faktura;2021-01-05;12345678;1;4,00;2.2;;x;y",         # 9 a field too many
+        "",                                                           # 10 blank
+        '159;F5;Faktura;2021-01-05;1234;1;5,00;2.2;;"Ærø\nkøb"',      # 11-12 bad CVR
+        "159;F6;Faktura;2021-01-05;12345678;1;abc;2.2;;",             # 13 bad amount
+    ]  # fmt: skip
+    text = line_break.join(line.replace("\n", line_break) for line in lines)
+    deliver(data, "invoices/0159/a.csv", text + line_break, encoding=encoding)
+    files, _, rejected = ingest(data)
+    assert files == [("invoices/0159/a.csv", "loaded", None, 7)]  # 5 typed rows, 2 records not split
+    with connect(data.warehouse) as con:
+        quarantined = con.execute("""
+            select l.document_number, r.line_number from ingest.invoice_lines l
+            left join ingest.record_lines r using (file_key, record_number)
+            where l.reject_reason is not null order by r.line_number
+        """).fetchall()
+    assert quarantined == [("F3", 7), ("F5", 11), ("F6", 13)]
+    assert sorted(line for line, _ in rejected) == [8, 9]
 
 
 def test_incremental_same_content_parsed_once_and_withdrawn_rows_leave(data):
@@ -344,8 +380,8 @@ def test_batches_in_flight_two_at_a_time_keep_every_file_its_own_rows(data, monk
         assert reason is None and document.startswith(kommune)
         by_kommune.setdefault(kommune, []).append(amount)
     assert by_kommune == {k: [Decimal(n)] * n for k, n in expected.items()}
-    assert rejected == [
-        (5, "the line has more fields than the header (a delimiter inside an unquoted value?)")
+    assert rejected == [  # the header is line 1, F5 line 6
+        (6, "the line has more fields than the header (a delimiter inside an unquoted value?)")
     ]
 
 

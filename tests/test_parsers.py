@@ -220,10 +220,11 @@ def scan_lines(data: bytes, chunk: int, limit: int) -> int | None:
 @given(
     lengths=st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
     chunk=st.integers(min_value=1, max_value=16),
+    line_break=st.sampled_from([b"\n", b"\r"]),  # LF (or CRLF), or CR only
 )
-def test_the_first_line_over_the_limit_is_found_in_any_chunking(lengths, chunk):
+def test_the_first_line_over_the_limit_is_found_in_any_chunking(lengths, chunk, line_break):
     limit = 16
-    data = b"\n".join(b"x" * n for n in lengths)
+    data = line_break.join(b"x" * n for n in lengths)
     # by hand: the first line (numbered from 1) with more than `limit` bytes before its newline
     expected = next((number for number, n in enumerate(lengths, start=1) if n > limit), None)
     assert scan_lines(data, min(chunk, limit), limit) == expected

@@ -316,11 +316,12 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
     refused = [v.file_id for v in verdicts.values() if v.refusal]
     if refused:
         # the file goes to the quarantine whole: no row of it stays, not even its unreadable records
-        con.execute(
-            f"delete from ingest.{TABLE[kind]} where file_key in "
-            "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
-            [refused],
-        )
+        for table in (TABLE[kind], "record_lines"):
+            con.execute(
+                f"delete from ingest.{table} where file_key in "
+                "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
+                [refused],
+            )
         con.execute(
             "delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused]
         )

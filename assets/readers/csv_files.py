@@ -22,6 +22,7 @@ MAX_COLUMNS = 1000  # real extracts have 10-60; DuckDB plans a positional column
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 DELIMITERS = (";", ",", "\t")
 NON_ASCII = re.compile(rb"[\x80-\xff]")
+csv.field_size_limit(MAX_LINE_BYTES)  # a quoted value can be as long as a line DuckDB reads
 
 
 class CsvFileError(ValueError):
@@ -161,25 +162,84 @@ class LineLengthScan:
         self.seen = 0  # bytes before the current chunk
         self.line_start = 0  # offset of the current line's first byte
         self.too_long_at: int | None = None  # offset of the first line over the limit
+        self.line_break: bytes | None = None  # decided by the first chunk with a line break
 
     def update(self, chunk: bytes) -> None:
+        if self.line_break is None:
+            self.line_break = line_break(chunk)
         if self.too_long_at is None:
-            first = chunk.find(b"\n")
+            brk = self.line_break or b"\n"
+            first = chunk.find(brk)
             if first >= 0 and self.seen + first - self.line_start <= self.limit:
-                self.line_start = self.seen + chunk.rfind(b"\n") + 1  # the rest of the chunk: under the limit
+                self.line_start = self.seen + chunk.rfind(brk) + 1  # the rest of the chunk: under the limit
             elif self.seen + len(chunk) - self.line_start > self.limit:
                 self.too_long_at = self.line_start
         self.seen += len(chunk)
+
+
+def line_break(head: bytes) -> bytes | None:
+    """The byte that ends a line in a file beginning with `head`: LF (also for CRLF), or CR in a file whose
+    lines end in CR only (old Mac exports, which DuckDB reads); None while `head` has no line break."""
+    if b"\n" in head:
+        return b"\n"
+    return b"\r" if b"\r" in head else None
 
 
 def line_number_at(path: Path, offset: int) -> int:
     """The number (from 1) of the line that starts at byte `offset` of the file."""
     breaks = 0
     with path.open("rb") as handle:
+        brk = line_break(handle.read(SAMPLE_BYTES)) or b"\n"
+        handle.seek(0)
         while offset > 0 and (chunk := handle.read(min(SCAN_CHUNK, offset))):
-            breaks += chunk.count(b"\n")
+            breaks += chunk.count(brk)
             offset -= len(chunk)
     return breaks + 1
+
+
+def rejected_record_lines(path: Path, line_byte_positions: list[int]) -> dict[int, int]:
+    """The line (from 1) on which each record that DuckDB rejected starts, by its reject's `line_byte_position`.
+
+    DuckDB counts that position from 1, and it can point at the line breaks before the record (blank lines,
+    the LF of a CRLF): the record starts at the first byte after them. One pass over the file."""
+    lines = {}
+    with path.open("rb") as handle:
+        brk = line_break(handle.read(SAMPLE_BYTES)) or b"\n"
+        breaks, counted_to = 0, 0
+        for position in sorted(set(line_byte_positions)):
+            start = position - 1
+            handle.seek(start)
+            while handle.read(1) in (b"\r", b"\n"):
+                start += 1
+            handle.seek(counted_to)
+            while counted_to < start and (chunk := handle.read(min(SCAN_CHUNK, start - counted_to))):
+                breaks += chunk.count(brk)
+                counted_to += len(chunk)
+            lines[position] = breaks + 1
+    return lines
+
+
+def kept_record_lines(
+    path: Path, dialect: CsvDialect, rejected_lines: set[int], kept_records: int
+) -> list[int] | None:
+    """The line (from 1) on which each record that DuckDB kept starts, in DuckDB's order (record_number 1, 2,
+    ...). DuckDB's numbers count neither blank lines nor line breaks inside quoted values. Python's csv module
+    splits the file into records again: like DuckDB it skips blank lines, and a record with another number of
+    fields, or starting on a line DuckDB rejected, was not kept. None when the two disagree on the number of
+    records kept (a file malformed in a way they read differently): the lines are then not known."""
+    lines = []
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        records = csv.reader(handle, delimiter=dialect.delimiter, quotechar='"', doublequote=True)
+        try:
+            next(records, None)  # the header
+            start = records.line_num + 1
+            for record in records:
+                if len(record) == len(dialect.header) and start not in rejected_lines:
+                    lines.append(start)
+                start = records.line_num + 1
+        except csv.Error:
+            return None
+    return lines if len(lines) == kept_records else None
 
 
 def too_long_line_reason(line: int, limit: int = MAX_LINE_BYTES) -> str:
