@@ -30,7 +30,8 @@ final as (
     select
         source_file, file_id, kind, folder, folder_kommunekode, delivered_at,
         row_number() over first_delivery = 1 as is_first_copy,
-        first_value(source_file) over first_delivery as first_source_file
+        first_value(source_file) over first_delivery as first_source_file,
+        first_value(folder_kommunekode) over first_delivery as first_kommunekode
     from ranked
     window first_delivery as (partition by file_id order by is_where_loaded desc, delivered_at, source_file)
 )
