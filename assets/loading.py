@@ -1,6 +1,8 @@
 """Incremental loading of DIR/raw into the warehouse's `ingest` schema.
 
-A delivered file is identified by the sha256 of its content. Each run:
+A delivered file is identified by its content and where it was delivered: `file_id` is the sha256 of the content's
+sha256 (`content_hash`), its kind of folder and its municipality (METHODS 1: the municipality is the delivery
+folder's, so the same bytes in two municipalities' folders are two deliveries). Each run:
 1. `scan_deliveries` lists DIR/raw (re-hashing only files whose size or mtime changed) into ingest.deliveries;
 2. `load_new_files` parses every content not loaded before into ingest.invoice_rows / ingest.order_rows (typed
    rows with a reject reason, stored narrow under the content's integer file_key) and registers it in
@@ -10,8 +12,8 @@ A delivered file is identified by the sha256 of its content. Each run:
    just loaded: a file failing an ERROR expectation is kept out (its rows deleted, ingest.files 'rejected' with
    the check's reason, in one transaction); every evaluation is kept in ingest.file_checks;
 4. `forget_withdrawn_files` deletes the rows of contents no longer delivered.
-The same content delivered twice, under any name, is parsed once; the later layers count its second copy's rows
-as duplicates. ingest.files never lists a file whose rows are not all committed (one transaction per batch).
+The same content delivered twice in one place, under any name, is parsed once; the later layers count its second
+copy's rows as duplicates. ingest.files never lists a file whose rows are not all committed (one transaction per batch).
 The views ingest.invoice_lines / ingest.order_lines name the rows by their content's file_id.
 """
 
@@ -39,7 +41,7 @@ KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 LINES_VIEW = {"invoices": "invoice_lines", "orders": "order_lines"}
 # Bump when the ingest tables change shape: a warehouse of another version reloads DIR/raw from scratch.
-INGEST_SCHEMA_VERSION = 5
+INGEST_SCHEMA_VERSION = 6
 # Files of one layout are read together up to this size. A batch's parallel insert leaves a partly filled row
 # group per thread, which the next checkpoint merges by rewriting its neighbours: at 64 MB a national year's CSV
 # files cost a 21 s checkpoint, at 256 MB 1.8 s (peak memory of the load 3.2 GB).
@@ -70,7 +72,8 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create table if not exists ingest.deliveries (
             source_file varchar primary key, kind varchar, folder varchar, folder_kommunekode varchar,
-            size_bytes bigint, mtime_ns bigint, delivered_at timestamp, file_id varchar, too_long_line bigint)
+            size_bytes bigint, mtime_ns bigint, delivered_at timestamp, content_hash varchar, file_id varchar,
+            too_long_line bigint)
     """)
     con.execute("""
         create table if not exists ingest.files (
@@ -199,9 +202,9 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     ensure_ingest_tables(con)
     deliveries = list_deliveries(data_dir.raw)
     known = {
-        (source, size, mtime): (file_id, too_long_line)
-        for source, size, mtime, file_id, too_long_line in con.execute(
-            "select source_file, size_bytes, mtime_ns, file_id, too_long_line from ingest.deliveries"
+        (source, size, mtime): (content_hash, too_long_line)
+        for source, size, mtime, content_hash, too_long_line in con.execute(
+            "select source_file, size_bytes, mtime_ns, content_hash, too_long_line from ingest.deliveries"
         ).fetchall()
     }
     to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
@@ -222,14 +225,14 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         "folder": [d.folder for d in deliveries],
         "size_bytes": [d.size_bytes for d in deliveries],
         "mtime_ns": [d.mtime_ns for d in deliveries],
-        "file_id": [digests[d][0] for d in deliveries],
+        "content_hash": [digests[d][0] for d in deliveries],
         "too_long_line": [digests[d][1] for d in deliveries],
     }
     scanned = pa.table(
         rows,
         schema=pa.schema([
             ("source_file", pa.string()), ("kind", pa.string()), ("folder", pa.string()),
-            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("file_id", pa.string()),
+            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("content_hash", pa.string()),
             ("too_long_line", pa.int64()),
         ]),
     )  # fmt: skip
@@ -240,7 +243,11 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         con.execute("""
             create or replace temp table wanted_deliveries as
             select s.source_file, s.kind, s.folder, k.kommunekode as folder_kommunekode, s.size_bytes, s.mtime_ns,
-                   make_timestamp(s.mtime_ns // 1000) as delivered_at, s.file_id, s.too_long_line
+                   make_timestamp(s.mtime_ns // 1000) as delivered_at, s.content_hash,
+                   -- the delivery's identity: its content in its place (kind of folder, municipality)
+                   sha256(concat_ws('|', s.content_hash, s.kind, coalesce(k.kommunekode, 'folder ' || s.folder)))
+                       as file_id,
+                   s.too_long_line
             from scanned_deliveries s
             left join reference.kommuner k on k.kommunekode = normalise_kommunekode(s.folder)
         """)
@@ -249,7 +256,7 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
             where not exists (
                 select 1 from wanted_deliveries w
                 where w.source_file = d.source_file and w.size_bytes = d.size_bytes and w.mtime_ns = d.mtime_ns
-                    and w.file_id = d.file_id and w.folder_kommunekode is not distinct from d.folder_kommunekode
+                    and w.file_id = d.file_id
             )
         """)
         con.execute("""
@@ -270,12 +277,12 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
 # --- 2. load ---------------------------------------------------------------------------------------------
 
 
-def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None, int | None]]:
-    """(file_id, kind, source_file, folder_kommunekode, too_long_line) of each content not loaded yet (first
-    delivery)."""
+def pending_files(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str | None, int | None, str]]:
+    """(file_id, kind, source_file, folder_kommunekode, too_long_line, content_hash) of each delivery not loaded
+    yet (its first copy: the copies of a file_id share their content, kind of folder and municipality)."""
     return con.execute("""
-        select file_id, arg_min(kind, (mtime_ns, source_file)), arg_min(source_file, (mtime_ns, source_file)),
-               arg_min(folder_kommunekode, (mtime_ns, source_file)), any_value(too_long_line)
+        select file_id, any_value(kind), arg_min(source_file, (mtime_ns, source_file)),
+               any_value(folder_kommunekode), any_value(too_long_line), any_value(content_hash)
         from ingest.deliveries
         where file_id not in (select file_id from ingest.files)
         group by file_id
@@ -335,7 +342,7 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
     counts = {"csv_files": 0, "xml_files": 0, "rejected_files": 0}
     xml_batch = []
     readable: list[CsvFile] = []
-    for file_key, (file_id, kind, source_file, kommunekode, too_long_line) in enumerate(
+    for file_key, (file_id, kind, source_file, kommunekode, too_long_line, content_hash) in enumerate(
         pending, start=first_key
     ):
         if kind == "ubl" and not source_file.lower().endswith(".xml"):
@@ -346,7 +353,7 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
             counts["rejected_files"] += 1
             continue
         if kind == "ubl":
-            xml_batch.append((file_id, file_key, source_file, kommunekode))
+            xml_batch.append((file_id, content_hash, file_key, source_file, kommunekode))
             continue
         if kommunekode is None:
             register_file(
@@ -756,21 +763,16 @@ def _insert_record_lines(
 
 
 def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete what was loaded from contents that are no longer delivered (a deleted or replaced file).
+    """Delete what was loaded from deliveries that are no longer in DIR/raw (a deleted or replaced file).
 
-    A content counts as delivered only where it was loaded: the same kind of folder and the same municipality.
-    A file moved out of a wrong folder (another municipality's, an unknown one, orders/ for invoices/) is
-    loaded again from where it is now, instead of keeping the rows, municipality and reasons of the old place.
+    A delivery's file_id includes its place (kind of folder, municipality): a file moved out of a wrong folder
+    (another municipality's, an unknown one, orders/ for invoices/) is a new delivery, loaded from where it is
+    now, and the old one's rows, municipality and reasons leave with it.
     """
     ensure_ingest_tables(con)
     gone = con.execute("""
         select file_id, file_key from ingest.files
-        where not exists (
-            select 1 from ingest.deliveries
-            where deliveries.file_id = files.file_id
-                and deliveries.kind = case when files.source_format = 'xml' then 'ubl' else files.kind end
-                and deliveries.folder_kommunekode is not distinct from files.folder_kommunekode
-        )
+        where file_id not in (select file_id from ingest.deliveries)
     """).fetchall()
     if not gone:
         return 0

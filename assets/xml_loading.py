@@ -91,10 +91,11 @@ def _commit_batch(
 def load_xml_files(
     con: duckdb.DuckDBPyConnection,
     data_dir: DataDir,
-    batch: list[tuple[str, int, str, str | None]],
+    batch: list[tuple[str, str, int, str, str | None]],
     log: Callable[[str], None],
 ) -> tuple[int, int]:
-    """Parse and load (file_id, file_key, source_file, folder kommunekode) documents; (loaded, refused).
+    """Parse and load (file_id, content_hash, file_key, source_file, folder kommunekode) documents; (loaded,
+    refused).
 
     One pool of worker processes parses every document. Each BATCH_DOCUMENTS documents are committed in a
     thread while the workers parse the next ones. One after the other, the workers idled during every insert,
@@ -102,7 +103,8 @@ def load_xml_files(
     loaded = refused = 0
     started = time.perf_counter()
     by_path = {
-        data_dir.raw / source: (file_id, key, source, kommune) for file_id, key, source, kommune in batch
+        data_dir.raw / source: (file_id, content_hash, key, source, kommune)
+        for file_id, content_hash, key, source, kommune in batch
     }
     log(f"XML documents: parsing {len(batch):,} in 2 processes ...")
     with ThreadPoolExecutor(max_workers=1) as committer:
@@ -133,8 +135,8 @@ def load_xml_files(
         for seen, (path, digest, result) in enumerate(
             parse_files(list(by_path), processes=2, mp_context="forkserver"), start=1
         ):
-            file_id, key, source, kommune = by_path[Path(path)]
-            if digest != file_id:
+            file_id, content_hash, key, source, kommune = by_path[Path(path)]
+            if digest != content_hash:
                 pass  # changed since it was scanned: the next run sees the new content
             elif kommune is None:
                 registrations.append(

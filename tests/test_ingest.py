@@ -310,7 +310,7 @@ def test_the_listing_follows_every_change_of_the_raw_folder(data):
         deliver(data, "invoices/0101/e.csv", first.replace("F1", "F5"), mtime=1_600_000_000)
         assert loading.scan_deliveries(con, data) == {"files": 4, "hashed": 3}  # b, c and e read again
         listed = con.execute(
-            "select source_file, folder_kommunekode, size_bytes, mtime_ns, file_id, delivered_at::varchar "
+            "select source_file, folder_kommunekode, size_bytes, mtime_ns, content_hash, delivered_at::varchar "
             "from ingest.deliveries order by 1"
         ).fetchall()
     by_hand = []

@@ -1,7 +1,7 @@
 -- marts.mart_ingest_log: one row per delivered file (source_file): what was read and where every row went.
 -- rows_read = rows_accepted + rows_quarantined + rows_duplicate (`reconciled`). A second delivery of the same
--- bytes under another name counts all its rows as duplicates (in another municipality's folder too: the
--- reason then asks whose extract it is); a file refused whole reads no rows.
+-- bytes under another name in the same place (kind of folder, municipality) counts all its rows as duplicates;
+-- a file refused whole reads no rows.
 with deliveries as (
     select *, is_first_copy as first_copy from staging.stg_deliveries
 ),
@@ -52,11 +52,6 @@ final as (
         p.status,
         case
             when p.file_id is null then 'not read yet: the file changed while the run read the folder (the next run reads it)'
-            when not d.first_copy and d.folder_kommunekode is distinct from d.first_kommunekode then
-                'the same content as ' || d.first_source_file || ', which is in the folder of municipality '
-                || coalesce(d.first_kommunekode, '(none)') || ': its rows count once, for '
-                || coalesce(d.first_kommunekode, '(none)') || ' (is this extract '
-                || coalesce(d.folder_kommunekode, d.folder) || '''s?)'
             when not d.first_copy then 'the same content as ' || d.first_source_file || ': counted once'
             else p.reason
         end as reason,
