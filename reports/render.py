@@ -218,28 +218,59 @@ def load_marts(marts_dir: Path, min_suppliers: int = 3) -> dict[str, pl.DataFram
             marts[name] = _normalise(pl.read_parquet(path))
     for name in DISCLOSED_MARTS:
         marts[name] = suppress_small_cells(marts[name], min_suppliers)
+    if "compliance_municipality" in marts:
+        marts["compliance_municipality"] = suppress_small_agreement_cells(
+            marts["compliance_municipality"], min_suppliers
+        )
     return marts
 
 
 def suppress_small_cells(frame: pl.DataFrame, min_suppliers: int = 3) -> pl.DataFrame:
-    """Null every value of a cell with fewer than ``min_suppliers`` suppliers; flag it in ``suppressed``."""
+    """Null every figure of a cell with fewer than ``min_suppliers`` suppliers; flag it in ``suppressed``.
+
+    A figure is any numeric column but the year: amounts, counts and the shares made from them (a share with the
+    cell's total beside it would give the hidden amount back)."""
+    figures = [
+        c for c, dtype in frame.schema.items() if dtype.is_numeric() and c not in ("year", *INTERNAL_COLUMNS)
+    ]
     if "supplier_count" not in frame.columns:
-        # Without the count we cannot prove a cell safe: publish none of its values.
+        # Without the count we cannot prove a cell safe: publish none of its figures.
         return frame.with_columns(
-            [pl.lit(None, dtype=frame.schema[c]).alias(c) for c in VALUE_COLUMNS if c in frame.columns]
+            [pl.lit(None, dtype=frame.schema[c]).alias(c) for c in figures]
         ).with_columns(suppressed=pl.lit(True))
     small = pl.col("supplier_count").fill_null(0) < min_suppliers
     return (
-        frame.with_columns(
-            [
-                pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
-                for c in VALUE_COLUMNS
-                if c in frame.columns
-            ]
-        )
+        frame.with_columns([pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in figures])
         .with_columns(suppressed=small)
         .drop(INTERNAL_COLUMNS)
     )
+
+
+AGREEMENT_SUPPLIER_COUNTS = ("category_suppliers", "agreement_suppliers", "other_suppliers")
+
+
+def suppress_small_agreement_cells(frame: pl.DataFrame, min_suppliers: int = 3) -> pl.DataFrame:
+    """METHODS 9 for compliance per municipality and category: the category's spend is hidden when fewer than
+    ``min_suppliers`` suppliers make it; the agreement suppliers' part and the share also when that part, or the
+    rest of the category's spend (the category's less the part), comes from 1 to ``min_suppliers`` - 1
+    suppliers, for either would give those suppliers' sales. ``suppressed`` flags a hidden part."""
+    if not all(c in frame.columns for c in AGREEMENT_SUPPLIER_COUNTS):
+        hidden = ("category_spend_kr", "agreement_spend_kr", "compliance_share")
+        return frame.with_columns(
+            [pl.lit(None, dtype=frame.schema[c]).alias(c) for c in hidden if c in frame.columns]
+        ).with_columns(suppressed=pl.lit(True))
+
+    def few(column: str) -> pl.Expr:
+        return pl.col(column).fill_null(0).is_between(1, min_suppliers - 1)
+
+    small_category = pl.col("category_suppliers").fill_null(0) < min_suppliers
+    small_part = small_category | few("agreement_suppliers") | few("other_suppliers")
+    return frame.with_columns(
+        category_spend_kr=pl.when(small_category).then(None).otherwise(pl.col("category_spend_kr")),
+        agreement_spend_kr=pl.when(small_part).then(None).otherwise(pl.col("agreement_spend_kr")),
+        compliance_share=pl.when(small_part).then(None).otherwise(pl.col("compliance_share")),
+        suppressed=small_part,
+    ).drop(AGREEMENT_SUPPLIER_COUNTS)
 
 
 def _rows(frame: pl.DataFrame | None) -> list[dict[str, Any]]:
@@ -444,11 +475,22 @@ def _compliance_chart(chart_id: str, rows: list[dict[str, Any]], lead: str) -> C
             Column("agreement_spend_kr", "Heraf hos aftalens leverandører", "kr"),
             Column("compliance_share", "Aftaleoverholdelse", "pct"),
         ],
-        [{"aftale": f"{r['aftalenummer']} {fmt.text(r['aftale_navn'])}", **r} for r in rows],
+        [
+            {
+                "aftale": f"{r['aftalenummer']} {fmt.text(r['aftale_navn'])}",
+                **r,
+                **{  # hidden by METHODS 9 (suppress_small_agreement_cells): '–' with the footnote
+                    k: SUPPRESSED
+                    for k in ("category_spend_kr", "agreement_spend_kr", "compliance_share")
+                    if r.get("suppressed") and r.get(k) is None
+                },
+            }
+            for r in rows
+        ],
     )
     fig = figures.ranking(
         [r["aftale"] for r in table.rows],
-        [r["compliance_share"] for r in table.rows],
+        [None if r["compliance_share"] is SUPPRESSED else r["compliance_share"] for r in table.rows],
         [False] * len(rows),
         "Andel af forbruget hos aftalens leverandører",
     )

@@ -36,6 +36,13 @@ SMALL_CELL_INDUSTRY = "58"
 RATES = {"fakturamatch": 68, "ehandel": 99, "other": 130}
 
 
+def _add_shares(cells: list[dict]) -> None:
+    """The marts' shares of each cell, as the SQL gives them: e-handel over goods, by spend and by purchases."""
+    for c in cells:
+        c["share_spend"] = c["ehandel_spend_kr"] / c["goods_spend_kr"] if c["goods_spend_kr"] else None
+        c["share_purchases"] = c["ehandel_purchases"] / c["goods_purchases"] if c["goods_purchases"] else None
+
+
 def _all_municipalities() -> list[tuple[str, str, str]]:
     with open(REFERENCE_DIR / "kommuner.csv", encoding="utf-8") as handle:
         return [(r["kommunekode"], r["kommunenavn"], r["regionsnavn"]) for r in csv.DictReader(handle)]
@@ -109,6 +116,7 @@ def build_report_marts(
                         "supplier_count": 2 if few else rng.randint(3, 60),
                     }
                 )
+            _add_shares(cats)
             cat_m.extend(cats)
             goods_spend = round(sum(c["goods_spend_kr"] for c in cats), 2)
             ehandel_spend = round(sum(c["ehandel_spend_kr"] for c in cats), 2)
@@ -133,6 +141,7 @@ def build_report_marts(
                         "supplier_count": 1 if few else rng.randint(3, 40),
                     }
                 )
+            _add_shares(inds)
             ind_m.extend(inds)
             typical = max(inds, key=lambda r: (r["ehandel_spend_kr"], -int(r["industry_code"])))
             fm = int(ehandel_purchases * min(0.95, match * trend))
@@ -180,6 +189,10 @@ def build_report_marts(
                         "category_spend_kr": cat["goods_spend_kr"],
                         "agreement_spend_kr": agreement_spend,
                         "compliance_share": agreement_spend / cat["goods_spend_kr"],
+                        # the small municipality buys its office supplies from 2 suppliers off the agreement
+                        "category_suppliers": 9,
+                        "agreement_suppliers": 7,
+                        "other_suppliers": 2 if (code, number) == (SMALL_CELL_MUNICIPALITY, "50.10") else 3,
                     }
                 )
 

@@ -232,8 +232,50 @@ def test_small_cells_are_suppressed_in_pages_and_downloads(site):
     published = pl.read_parquet(out / "data" / "category_municipality.parquet")
     small = published.filter((pl.col("kommunekode") == code) & (pl.col("category") == SMALL_CELL_CATEGORY))
     assert small["suppressed"].all() and small["goods_spend_kr"].is_null().all()
+    for name in ("category_municipality", "industry_municipality"):  # every figure, the shares too
+        published = pl.read_parquet(out / "data" / f"{name}.parquet").filter(pl.col("suppressed"))
+        assert published.height > 0
+        for column in (
+            "goods_spend_kr",
+            "ehandel_spend_kr",
+            "goods_purchases",
+            "ehandel_purchases",
+            "share_spend",
+            "share_purchases",
+        ):
+            assert published[column].is_null().all(), (name, column)  # fmt: skip
+    published = pl.read_parquet(out / "data" / "category_municipality.parquet")
     assert "supplier_count" not in published.columns
     assert published.filter(~pl.col("suppressed"))["goods_spend_kr"].is_not_null().all()
+
+
+def test_compliance_is_hidden_where_a_part_of_it_comes_from_fewer_than_3_suppliers(site):
+    """METHODS 9: the agreement suppliers' part of a category's spend, or the rest of it, from 1-2 suppliers would
+    give those suppliers' sales; the part and the share are shown as '–', the category's spend stays."""
+    out, frames, _ = site
+    code = SMALL_CELL_MUNICIPALITY
+    mart = frames["compliance_municipality"].filter(
+        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
+    )
+    hidden = mart.filter(pl.col("aftalenummer") == "50.10").row(0, named=True)
+    shown = mart.filter(pl.col("aftalenummer") == "50.90").row(0, named=True)
+    published = pl.read_parquet(out / "data" / "compliance_municipality.parquet").filter(
+        (pl.col("year") == 2021) & (pl.col("kommunekode") == code)
+    )
+    assert not set(published.columns) & {"category_suppliers", "agreement_suppliers", "other_suppliers"}
+    by_number = {r["aftalenummer"]: r for r in published.to_dicts()}
+    assert by_number["50.10"]["suppressed"] and by_number["50.10"]["agreement_spend_kr"] is None
+    assert by_number["50.10"]["compliance_share"] is None
+    assert float(by_number["50.10"]["category_spend_kr"]) == pytest.approx(float(hidden["category_spend_kr"]))
+    assert not by_number["50.90"]["suppressed"]
+    assert float(by_number["50.90"]["agreement_spend_kr"]) == pytest.approx(
+        float(shown["agreement_spend_kr"])
+    )
+    page = _read(out / "2021" / f"{code}.html")
+    row = re.search(r"<tr><td class=\"text\">50\.10 [^<]*</td>(.*?)</tr>", page).group(1)
+    assert row.count('class="suppressed"') == 2
+    for text in (page, _read(out / "data" / "compliance_municipality.csv")):
+        assert not _appears(hidden["agreement_spend_kr"], text)
 
 
 def test_only_public_marts_are_published(site):

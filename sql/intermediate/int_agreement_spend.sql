@@ -7,7 +7,9 @@
 -- * category_spend_kr = goods spend (credit notes negative) in the category with an invoice date inside
 --   that period;
 -- * agreement_spend_kr = the part of it whose document names a supplier CVR listed by the agreement for the
---   category, the invoice date inside that supplier row's own validity period.
+--   category, the invoice date inside that supplier row's own validity period;
+-- * the distinct suppliers (supplier_cvr) behind each part, for the disclosure rule of the published figures
+--   (METHODS 9): category_suppliers, agreement_suppliers and other_suppliers (of the rest of the spend).
 with agreement_rows as (
     select
         trim(aftalenummer) as aftalenummer,
@@ -38,6 +40,7 @@ document_categories as (
         documents.kommunekode,
         documents.issue_date,
         categories.category,
+        documents.supplier_cvr,
         documents.supplier_cvrs,
         categories.goods_spend_kr
     from intermediate.int_invoice_categories as categories
@@ -85,7 +88,11 @@ final as (
         in_period.category,
         cast(sum(in_period.goods_spend_kr) as decimal(18, 2)) as category_spend_kr,
         cast(coalesce(sum(in_period.goods_spend_kr) filter (where on_agreement.document_id is not null), 0)
-            as decimal(18, 2)) as agreement_spend_kr
+            as decimal(18, 2)) as agreement_spend_kr,
+        count(distinct in_period.supplier_cvr) as category_suppliers,
+        count(distinct in_period.supplier_cvr) filter (where on_agreement.document_id is not null)
+            as agreement_suppliers,
+        count(distinct in_period.supplier_cvr) filter (where on_agreement.document_id is null) as other_suppliers
     from in_period
     left join on_agreement
         on in_period.document_id = on_agreement.document_id

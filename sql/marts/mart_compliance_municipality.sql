@@ -1,6 +1,8 @@
 -- Grain: one row per (year, kommunekode, aftalenummer, category) with goods spend in a category covered by
 -- a framework agreement, within its validity period, in a delivering municipality (METHODS 8).
 -- compliance_share = agreement_spend_kr / category_spend_kr (null when the category spend is 0).
+-- category_suppliers, agreement_suppliers, other_suppliers: the distinct suppliers behind each part, for the
+-- disclosure rule (METHODS 9, reports/render.py); not published.
 with agreement_spend as (
     select * from intermediate.int_agreement_spend
 ),
@@ -20,7 +22,10 @@ final as (
         agreement_spend.category_spend_kr,
         agreement_spend.agreement_spend_kr,
         cast(agreement_spend.agreement_spend_kr as double)
-            / nullif(cast(agreement_spend.category_spend_kr as double), 0) as compliance_share
+            / nullif(cast(agreement_spend.category_spend_kr as double), 0) as compliance_share,
+        agreement_spend.category_suppliers,
+        agreement_spend.agreement_suppliers,
+        agreement_spend.other_suppliers
     from agreement_spend
     inner join participation
         on agreement_spend.year = participation.year
