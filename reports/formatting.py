@@ -15,6 +15,7 @@ from typing import Any
 
 from babel import Locale
 from babel.numbers import NumberPattern, parse_pattern
+from markupsafe import Markup
 
 LOCALE = "da_DK"
 DASH = "–"  # shown for a missing or suppressed figure
@@ -138,6 +139,20 @@ def kommunekode(value: Any) -> str:
     return code
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.IGNORECASE)
+
+
+def headings(html: Any, shift: int) -> Markup:
+    """HTML with every heading moved ``shift`` levels down (h1 -> h3 for 2), h6 at most.
+
+    For the method (docs/metode.md as HTML) placed under a page's own h1 or inside an h2 section: one h1 per
+    page and an outline that nests. Text that is not already markup is escaped first.
+    """
+    return Markup(
+        _HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}", str(Markup.escape(html)))
+    )
+
+
 JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "industry": industry,
     "number": number,
@@ -149,4 +164,5 @@ JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "kr_short": kr_short,
     "dash": text,
     "fmt": fmt,
+    "headings": headings,
 }

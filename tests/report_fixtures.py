@@ -337,10 +337,10 @@ def build_report_marts(
                 "xml/0440/inv-77.xml",
             ],
             "line_number": [12, 40, None],
-            "reason": [
-                "Beløb kan ikke læses som et tal",
-                "Beløb kan ikke læses som et tal",
-                "Kommunekoden i filen (0101) passer ikke med mappen (0440)",
+            "reason": [  # as the pipeline writes them (English, for analysts)
+                "beloeb 'abc' is not an amount (e.g. 1.234,56)",
+                "beloeb '' is not an amount (e.g. 1.234,56); missing linjenummer (the line number)",
+                "the XML is truncated or malformed at line 1: the file ends before the document does",
             ],
             "raw_record": ["12;abc;" + XSS, "40;;", "<Invoice/>"],
         },

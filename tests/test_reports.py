@@ -12,8 +12,10 @@ import plotly
 import plotly.graph_objects as go
 import polars as pl
 import pytest
+from markupsafe import Markup
 
-from reports import figures
+from assets import loading
+from reports import figures, render
 from reports import formatting as fmt
 from reports.render import ReportConfig, make_environment, render_site
 from tests.report_fixtures import (
@@ -62,6 +64,26 @@ def test_danish_number_formats():
     assert fmt.kr_short(float("nan")) == fmt.DASH
 
 
+def test_headings_move_down_a_level_or_more():
+    html = Markup('<h1>A</h1>\n<h2 id="x">B</h2><h5>C</h5><h6>D</h6><p>h1</p>')
+    assert fmt.headings(html, 2) == '<h3>A</h3>\n<h4 id="x">B</h4><h6>C</h6><h6>D</h6><p>h1</p>'
+    assert fmt.headings(html, 0) == html
+    assert fmt.headings("<h1>rå</h1>", 1) == "&lt;h1&gt;rå&lt;/h1&gt;"  # text that is not markup is escaped
+
+
+def test_method_page_has_one_h1(site):
+    out, _, _ = site
+    html = _read(out / "metode.html")
+    assert html.count("<h1") == 1 and "<h2>Sådan opgøres tallene</h2>" in html
+
+
+def test_growth_is_signed_on_the_index(site):
+    out, frames, _ = site
+    html = _read(out / "index.html")
+    for growth in frames["kpi_national"]["growth_ehandel_spend"].drop_nulls():
+        assert f'<td class="pct">{fmt.signed_percent(growth)}</td>' in html
+
+
 def test_kommunekode_must_be_four_digits():
     assert fmt.kommunekode("0159") == "0159"
     for bad in ("159", "../etc", "01591", "01a9", None):
@@ -89,12 +111,13 @@ def test_national_page_reproduces_the_infographic(site):
     assert '<html lang="da">' in html
     assert "E-handel i tal 2021" in html
     for expected in (
-        fmt.percent(now["growth_ehandel_spend"]),
+        f'<p class="tile-value">{fmt.signed_percent(now["growth_ehandel_spend"])}</p>',  # signed, as per kommune
+        f"<span>2020:</span> {fmt.signed_percent(before['growth_ehandel_spend'])}",
         now["largest_category"],
         f"{fmt.kr_short(now['largest_category_ehandel_spend_kr'])}</strong> i forbrug",
         f"{fmt.integer(now['largest_category_ehandel_purchases'])}</strong> antal indkøb",
         now["most_traded_category"],
-        f"{fmt.integer(now['typical_industry_municipalities'])}</strong> Kommuner (*)",
+        f"{fmt.integer(now['typical_industry_municipalities'])}</strong> kommuner (*)",
         fmt.percent(now["share_spend"]),
         fmt.percent(now["share_purchases"]),
         f"(*) Ud af {now['participating_municipalities']} deltagende kommuner / afgrænset til varekøb",
@@ -118,8 +141,25 @@ def test_national_page_reproduces_the_infographic(site):
     ):
         assert f'id="{section}"' in html, section
     assert "Sådan opgøres tallene" in html  # the method page from docs/metode.md
+    # one h1 a page; the method's headings under the page's h2 "Metode" (h1 -> h3), below the chart sections
+    assert html.count("<h1") == 1
+    method = html[html.index('id="metode"') :]
+    assert "<h3>Sådan opgøres tallene</h3>" in method and "<h1" not in method
     assert "&lt;b&gt;rå html&lt;/b&gt;" in html  # raw HTML in the markdown is not passed through
-    assert "Beløb kan ikke læses som et tal" in html  # quarantine by reason
+    # quarantine by reason, grouped in Danish (the English reasons are in quarantine.parquet, for analysts)
+    for group in (
+        "Beløb kan ikke læses som et tal",
+        "Beløb kan ikke læses som et tal + Linjenummer mangler",
+        "XML-filen er afbrudt eller ugyldig",
+    ):
+        assert f"<td>{group}</td>" in html, group
+    assert "is not an amount" not in html
+    # the cost per purchase of the three channels of METHODS 7, no other, each amount ending once in "kr."
+    note = re.search(r"Anslåede omkostninger pr\. indkøb: [^<]*", html).group(0)
+    assert (
+        note
+        == "Anslåede omkostninger pr. indkøb: fakturamatch 68 kr., e-handel 99 kr., mail, telefon og web 130 kr."
+    )
 
 
 def test_municipal_page_against_peers(site):
@@ -224,6 +264,10 @@ def test_small_cells_are_suppressed_in_pages_and_downloads(site):
     row = re.search(rf"<tr><td class=\"text\">{SMALL_CELL_CATEGORY}</td>(.*?)</tr>", page).group(1)
     assert row.count('class="suppressed"') == 6  # four amounts/counts and two shares
     assert "færre end 3 leverandører" in page
+    for section in ("kategorier", "brancher"):  # the footnote once a chart, not again inside its table
+        start = page.index(f'<section class="panel" id="{section}"')
+        html = page[start : page.index("</section>", start)]
+        assert html.count('<p class="footnote">– Tallet vises ikke') == 1, section
     csv_row = next(line for line in chart_csv.splitlines() if line.startswith(SMALL_CELL_CATEGORY))
     assert csv_row.count(fmt.DASH) == 6
     assert "færre end 3 leverandører" in chart_csv
@@ -334,11 +378,101 @@ def test_figure_builders_pass_plotly_validation(monkeypatch):
         figures.amounts(["a", "b"], [("Forbrug", [2.4e9, None])], [False, True]),
         figures.channels(["a", "b"], [10, 20], [68, 99]),
         figures.target_bars(["a"], [0.5], 0.8, "Mål 80,0%"),
+        figures.ranking([f"Kommune {i}" for i in range(93)], [i / 100 for i in range(93)], [False] * 93, "A"),
+        figures.target_bars([f"K {i}" for i in range(93)], [i / 100 for i in range(93)], 0.8, "Mål 80,0%"),
+        figures.amounts(
+            ["Engroshandel undtagen med motorkøretøjer og motorcykler", XSS],
+            [("Forbrug", [2.4e6, None]), ("Heraf e-handel", [1.2e6, None])],
+            [False, True],
+        ),
     ]
     for fig in built:
         payload = figures.to_payload(fig)
         assert "<" not in payload and ">" not in payload
-        go.Figure(json.loads(payload))  # validates every property
+        spec = json.loads(payload)
+        assert set(spec) <= {"data", "layout", "narrow", "print"} and "meta" not in spec["layout"]
+        go.Figure({"data": spec["data"], "layout": spec["layout"]})  # validates every property
+        # ... and so does every variant, laid over the figure as charts.js lays it
+        for variants in (["narrow"], ["print"], ["narrow", "print"]):
+            data, layout = spec["data"], spec["layout"]
+            for name in variants:
+                variant = spec.get(name) or {}
+                over = variant.get("data", [])
+                data = [{**t, **(over[i] if i < len(over) else {})} for i, t in enumerate(data)]
+                layout = {**layout, **variant.get("layout", {})}
+            go.Figure({"data": data, "layout": layout})
+
+
+def test_figures_have_a_narrow_variant_for_a_phone():
+    long = "Engroshandel undtagen med motorkøretøjer og motorcykler"
+    # names above the bars, across the chart, instead of a margin that leaves the bars no room
+    spec = json.loads(figures.to_payload(figures.amounts([long, "IT"], [("Forbrug", [2e6, 1e6])])))
+    narrow = spec["narrow"]
+    assert narrow["layout"]["yaxis"]["showticklabels"] is False
+    assert [a["text"] for a in narrow["layout"]["annotations"]] == [
+        "Engroshandel undtagen med motorkøretøjer og<br>motorcykler",
+        "IT",
+    ]
+    assert narrow["below"] >= 560
+    # the comparison lies down, so its value labels keep their size
+    spec = json.loads(
+        figures.to_payload(figures.grouped_shares(["x"], [("A", [0.1]), ("B", [0.2])], "Andel"))
+    )
+    assert all(t["orientation"] == "h" for t in spec["narrow"]["data"])
+    # long names and axis titles are wrapped
+    spec = json.loads(
+        figures.to_payload(
+            figures.ranking([long], [0.1], [False], "Andel af forbruget hos aftalens leverandører")
+        )
+    )
+    assert spec["narrow"]["layout"]["yaxis"]["ticktext"] == [
+        "Engroshandel undtagen<br>med motorkøretøjer og<br>motorcykler"
+    ]
+    assert "<br>" in spec["narrow"]["layout"]["xaxis"]["title"]["text"]
+    spec = json.loads(figures.to_payload(figures.channels(["E-handel med fakturamatch"], [10], [68])))
+    assert spec["narrow"]["layout"]["xaxis"]["tickangle"] == 0
+
+
+def test_a_long_bar_chart_fits_a_printed_page():
+    names = [f"Kommune {i}" for i in range(93)]
+    spec = json.loads(figures.to_payload(figures.ranking(names, [0.1] * 93, [False] * 93, "Andel")))
+    assert spec["layout"]["height"] > 1000  # on screen: 20 px a bar
+    printed = spec["print"]["layout"]
+    assert printed["height"] <= figures.PRINT_HEIGHT and printed["yaxis"]["dtick"] == 1  # every name
+    assert 6 <= printed["yaxis"]["tickfont"]["size"] <= 9
+    short = json.loads(figures.to_payload(figures.ranking(names[:5], [0.1] * 5, [False] * 5, "Andel")))
+    assert "print" not in short
+
+
+def _contrast(colour: str, background: str = "#ffffff") -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_target_is_named_above_the_bars_in_readable_colours():
+    fig = figures.target_bars([f"K {i}" for i in range(93)], [0.803] + [0.7] * 92, 0.8, "Mål 80,0%")
+    spec = json.loads(figures.to_payload(fig))
+    key = spec["data"][1]
+    assert key["name"] == "Mål 80,0%" and key["showlegend"] is True  # in the legend above the chart
+    legend = spec["layout"]["legend"]
+    assert legend["yref"] == "container" and legend["y"] == 1 and legend["yanchor"] == "top"
+    assert not spec["layout"].get("annotations")  # no label at the far end of a 93-bar line
+    assert spec["layout"]["shapes"][0]["layer"] == "between"  # over the grid, under the bars and labels
+    # a value short of the target inside its bar's end, one past it beyond: the line crosses no label
+    assert spec["data"][0]["textposition"][:2] == ["outside", "inside"]
+    for colour in (*figures.TEXT_COLOURS.values(), legend["font"]["color"]):
+        assert _contrast(colour) >= 4.5 and _contrast(colour, "#f4f6f8") >= 4.5, colour
+    css = (Path(figures.__file__).parent / "static" / "style.css").read_text(encoding="utf-8")
+    assert f"--good-text: {figures.TEXT_COLOURS['green']}" in css
+    assert f"--bad-text: {figures.TEXT_COLOURS['vermillion']}" in css
+    assert "td.ok { color: var(--good-text)" in css and "td.fail { color: var(--bad-text)" in css
+    note = figures.development([figures.Series("A", [2021], [0.5])], "Andel", 0.8, "Mål")
+    assert note.layout.annotations[0].font.color == figures.TEXT_COLOURS["vermillion"]
 
 
 def test_plotly_is_copied_and_always_overwritten(site, tmp_path):
@@ -416,3 +550,50 @@ def test_industry_names_as_on_the_infographic():
     assert formatting.industry("Engroshandel undtagen med motorkøretøjer og motorcykler") == "Engroshandel"
     assert formatting.industry("Ukendt branche") == "Ukendt branche"
     assert formatting.industry(None) == "–"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        *loading.STRUCTURAL_REASONS.values(),
+        "a quoted value opens on this line and never closes: the next 2 line(s) were read into it as one record",
+        "the line cannot be read as CSV (SOMETHING NEW)",
+        "the file cannot be split into lines: it mixes line endings (CRLF and LF) or has a carriage return (CR) "
+        "inside an unquoted value. Save it again with one kind of line ending",
+        "the file cannot be read as CSV: Invalid Input Error",
+        "line 3 is longer than 2 MB: not a line of a CSV extract (a missing line break or a binary file?)",
+        "the file holds binary data (NUL bytes), not text: not a CSV extract",
+        "the first line has no ';', ',' or tab between column names: not a CSV extract",
+        "the file is empty",
+        "unknown layout: the header has no column for beloeb (read: Faktura; Dato; Moms)",
+        "unknown layout: the columns 'Beløb', 'Beløb inkl. moms' are all read as beloeb: deliver one of them",
+        "the delivery folder 'abc' is not a municipality code (reference/kommuner.csv): move the file",
+        "the file is not in a municipality folder: move it to raw/invoices/<kommunekode>/",
+        "only .xml files are read in raw/ubl/ (e-documents as received): not an e-document",
+        "kept out by the data-quality check file_amounts_plausible: 1 rows",
+        "the file declares a DTD/entities, which e-invoices never do; refused for safety",
+        "not an XML document: the file is a PDF",
+        "the XML is truncated or malformed at line 4: the file ends before the document does (x)",
+        "the document has no CustomizationID, so it is neither OIOUBL nor Peppol BIS",
+        "not an invoice, credit note or order (root element: Catalogue)",
+        "the supplier party names no Danish CVR (Peppol document); cannot attribute it to a supplier",
+        "kommunekode 0101 in the row disagrees with the delivery folder 0461",
+        "kommunekode '1x9' is not a 3-4 digit municipality code",
+        "missing fakturanummer (the document number)",
+        "the invoice has no number (cbc:ID)",
+        "dokumenttype 'Rykker' is neither Faktura nor Kreditnota",
+        "fakturadato '31-02-2021' is not a date (e.g. 2021-03-31 or 31-03-2021)",
+        "ordredato '1999-12-31' is before 2000-01-01: not a date of this statistic",
+        "fakturadato '2999-01-01' is after '2026-11-28', the day the file was loaded: a date in the future cannot be a purchase",
+        "leverandoer_cvr '1234' is not an 8-digit CVR number",
+        "missing linjenummer (the line number)",
+        "missing ordrelinje (the order line number)",
+        "ordrenummer 'x' is not an order number",
+        "ordretype 'telefon' is not katalog, punchout, fritekst or e-ordre",
+        "beloeb 'abc' is not an amount (e.g. 1.234,56)",
+        "beloeb '2000000000,00' is over 1 mia. kr. for one line: a misread amount?",
+        "currency EUR: no exchange rate to DKK is known, so the amount cannot be counted",
+    ],
+)  # fmt: skip
+def test_every_quarantine_reason_has_a_danish_group_on_the_pages(reason):
+    assert render.reason_group_da(reason) != render.OTHER_REASON_DA, reason

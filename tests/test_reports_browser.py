@@ -11,7 +11,7 @@ import pytest
 from pipelines.settings import PROJECT_ROOT
 from reports import formatting as fmt
 from reports.render import render_site
-from tests.report_fixtures import MANIFEST, XSS, write_report_marts
+from tests.report_fixtures import MANIFEST, SMALL_CELL_MUNICIPALITY, XSS, write_report_marts
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -147,4 +147,129 @@ def test_print_layout(site, browser):
     pdf = page.pdf(format="A4")
     (ARTIFACTS / "national-2021.pdf").write_bytes(pdf)
     assert pdf[:4] == b"%PDF"
+    page.close()
+
+
+# ------------------------------------------------------------------------------------------------ layout
+PHONE = {"width": 390, "height": 900}
+# Per chart: text drawn outside the chart's box, the plot area, the size of the bar labels.
+CHART_METRICS = """() => [...document.querySelectorAll('.chart')].map(div => {
+  const box = div.getBoundingClientRect();
+  const outside = [...div.querySelectorAll(
+      '.xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .annotation-text, .bartext, .legendtext')]
+    .filter(t => { const r = t.getBoundingClientRect(); return r.width > 0 && (r.left < box.left - 1
+      || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1); })
+    .map(t => t.textContent);
+  const plot = div.querySelector('.nsewdrag').getBoundingClientRect();
+  const sizes = [...div.querySelectorAll('.bartext')].map(t => parseFloat(getComputedStyle(t).fontSize));
+  return {id: div.id, outside, plotWidth: plot.width, height: box.height,
+          yticks: div.querySelectorAll('.ytick text').length,
+          annotations: div.querySelectorAll('.annotation-text').length,
+          smallestLabel: sizes.length ? Math.min(...sizes) : null};
+})"""
+OVERFLOWING_HEADINGS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5')]
+  .filter(h => h.scrollWidth > h.clientWidth + 1).map(h => h.textContent)"""
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory):
+    """All 98 municipalities (93 participating a year): the 93-bar charts of the published reports."""
+    from reports.render import ReportConfig
+
+    root = tmp_path_factory.mktemp("browser_big_site")
+    frames = write_report_marts(root / "marts", years=(2021, 2022), municipalities="all")
+    render_site(root / "marts", root / "out", MANIFEST, ReportConfig(write_xlsx=False))
+    return root / "out", frames
+
+
+def _drawn(browser, path: Path, viewport: dict):
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    charts = page.locator(".chart")
+    for i in range(charts.count()):
+        charts.nth(i).locator(".main-svg").first.wait_for(state="attached", timeout=10_000)
+    return page, errors
+
+
+def test_charts_fit_a_phone(site, big_site, browser):
+    pages = [
+        big_site[0] / "2022" / "index.html",
+        big_site[0] / "2022" / "0159.html",
+        site[0] / "2021" / f"{SMALL_CELL_MUNICIPALITY}.html",  # a suppressed category and industry
+    ]
+    for path in pages:
+        page, errors = _drawn(browser, path, PHONE)
+        assert errors == [], path
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"phone-{path.parent.name}-{path.stem}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        assert page.evaluate(OVERFLOWING_HEADINGS) == [], path
+        for chart in page.evaluate(CHART_METRICS):
+            where = (path.name, chart["id"])
+            assert chart["outside"] == [], where  # no name, value or axis title cut at the chart's edge
+            assert chart["plotWidth"] >= 140, where  # the bars keep room beside the names
+            if chart["id"] in ("kategorier-figur", "brancher-figur"):
+                # the names above the bars (narrow variant): the bars have almost the whole width
+                assert chart["plotWidth"] >= 200 and chart["annotations"] > 0, where
+            if chart["smallestLabel"] is not None:
+                assert chart["smallestLabel"] >= 10, where  # value labels not shrunk to fit thin bars
+        page.close()
+
+
+def test_charts_keep_their_wide_layout_on_a_desktop(big_site, browser):
+    out, frames = big_site
+    page, errors = _drawn(browser, out / "2022" / "index.html", {"width": 1280, "height": 900})
+    assert errors == []
+    charts = {c["id"]: c for c in page.evaluate(CHART_METRICS)}
+    categories = frames["category_national"].filter(pl.col("year") == 2022).height
+    assert charts["kategorier-figur"]["yticks"] == categories  # names beside the bars
+    assert charts["kategorier-figur"]["annotations"] == 0
+    assert all(c["outside"] == [] for c in charts.values())
+    # the fakturamatch target is named above the bars, in the legend
+    legend = page.locator("#fakturamatch-figur .legendtext")
+    assert legend.count() == 1 and legend.first.text_content() == "Mål 80,0%"
+    # a window made narrow redraws the chart in its narrow variant, and back
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(600)
+    assert page.locator("#kategorier-figur .annotation-text").count() == categories
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.wait_for_timeout(600)
+    assert page.locator("#kategorier-figur .ytick text").count() == categories
+    page.close()
+
+
+def test_printed_charts_and_tables_fit_an_a4_page(big_site, browser):
+    out, frames = big_site
+    participating = (
+        frames["kpi_municipality"].filter((pl.col("year") == 2022) & pl.col("participating")).height
+    )
+    a4 = {"width": 688, "height": 1000}  # 210 mm less 2 x 14 mm of margin, at 96 px an inch
+    page, errors = _drawn(browser, out / "2022" / "index.html", a4)
+    assert errors == []
+    page.emulate_media(media="print")
+    page.wait_for_timeout(200)
+    # nothing wider than the page: the browser would shrink the whole print to fit it
+    wider = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+          .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .map(el => el.tagName + ' ' + (el.textContent || '').slice(0, 40))"""
+    )
+    assert wider == []
+    assert page.evaluate(
+        "[...document.querySelectorAll('.table-scroll')].every(d => getComputedStyle(d).overflowX === 'visible')"
+    )
+    assert page.evaluate("getComputedStyle(document.querySelector('.chart')).breakInside") == "avoid"
+    charts = {c["id"]: c for c in page.evaluate(CHART_METRICS)}
+    for chart in charts.values():
+        assert chart["height"] <= 950, chart["id"]  # kept whole on one page, with its heading
+        assert chart["outside"] == [], chart["id"]
+    assert charts["rang-forbrug-figur"]["yticks"] == participating  # every municipality named
+    page.pdf(format="A4")  # prints
+    page.emulate_media(media="screen")
+    page.wait_for_timeout(200)
+    assert page.locator("#rang-forbrug-figur").bounding_box()["height"] > 1500  # back to 20 px a bar
     page.close()
