@@ -638,8 +638,14 @@ class _Site:
                 .to_dicts()
             )
         if checks is not None and {"passed", "description"} <= set(checks.columns):
+            # the file checks run on invoice files and on order files alike: say which
+            files = {"ingest/invoice_lines": " (fakturafiler)", "ingest/order_lines": " (ordrefiler)"}
             summary["checks"] = [
-                {"description": r.get("description"), "severity": r.get("severity"), "passed": r["passed"]}
+                {
+                    "description": f"{r.get('description') or ''}{files.get(r.get('asset') or '', '')}",
+                    "severity": r.get("severity"),
+                    "passed": r["passed"],
+                }
                 for r in checks.sort("passed").to_dicts()
             ]
         return summary

@@ -364,14 +364,24 @@ def build_report_marts(
     )
     checks = pl.DataFrame(
         {
-            "run_id": ["r1", "r1"],
-            "asset": ["staging/stg_invoice_lines", "marts/kpi_national"],
-            "check_name": ["amount_parses", "shares_between_0_and_1"],
-            "engine": ["sql", "great_expectations"],
-            "severity": ["WARN", "ERROR"],
-            "passed": [False, True],
-            "description": ["Beløb der ikke kan læses", "Andele ligger mellem 0 og 1"],
-            "details": ['{"files": 1}', "{}"],
+            "run_id": ["r1", "r1", "r1", "r1"],
+            "asset": [
+                "staging/stg_invoice_lines",
+                "marts/kpi_national",
+                "ingest/invoice_lines",
+                "ingest/order_lines",
+            ],
+            "check_name": ["amount_parses", "shares_between_0_and_1", "file_cvr_format", "file_cvr_format"],
+            "engine": ["sql", "great_expectations", "great_expectations", "great_expectations"],
+            "severity": ["WARN", "ERROR", "ERROR", "ERROR"],
+            "passed": [False, True, True, True],
+            "description": [
+                "Beløb der ikke kan læses",
+                "Andele ligger mellem 0 og 1",
+                "CVR-nummeret har 8 cifre",
+                "CVR-nummeret har 8 cifre",
+            ],
+            "details": ['{"files": 1}', "{}", "{}", "{}"],
         }
     )
     return {

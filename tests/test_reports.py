@@ -154,6 +154,10 @@ def test_national_page_reproduces_the_infographic(site):
     ):
         assert f"<td>{group}</td>" in html, group
     assert "is not an amount" not in html
+    # a file check of both kinds of file says which it is
+    assert (
+        "CVR-nummeret har 8 cifre (fakturafiler)" in html and "CVR-nummeret har 8 cifre (ordrefiler)" in html
+    )
     # the cost per purchase of the three channels of METHODS 7, no other, each amount ending once in "kr."
     note = re.search(r"Anslåede omkostninger pr\. indkøb: [^<]*", html).group(0)
     assert (
