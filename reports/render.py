@@ -700,7 +700,8 @@ class _Site:
                 sorted(self.categories_n.get(year, []), key=lambda r: -(r["ehandel_spend_kr"] or 0)),
                 "category",
                 "Kategori",
-                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner.",
+                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner. Et indkøb med varer i flere "
+                "kategorier tælles i hver af dem, så andelene af e-handelsindkøb kan summe til mere end 100%.",
                 extra_columns=[Column("ehandel_purchase_share", "Andel af e-handelsindkøb", "pct")]
                 if any("ehandel_purchase_share" in r for r in self.categories_n.get(year, []))
                 else (),
@@ -1010,6 +1011,17 @@ class _Site:
             },
         ]
 
+    def _peer_group(self, year: int, m: dict[str, Any]) -> str:
+        """Which municipalities 'of the same size' are: the participating ones in its fifth by goods spend."""
+        quintile = m.get("size_quintile")
+        if quintile is None:
+            return ""
+        peers = [r for r in self.municipal.get(year, []) if r.get("size_quintile") == quintile]
+        return (
+            f"Kommuner af samme størrelse er de {fmt.integer(len(peers))} deltagende kommuner i samme femtedel "
+            f"efter varekøb (kr.) som kommunen: femtedel {quintile} af 5, hvor 1 har det mindste varekøb."
+        )
+
     def _municipal_charts(self, year: int, m: dict[str, Any], history: dict[int, dict]) -> list[Chart]:
         name, code = _name(m), m["kommunekode"]
         charts: list[Chart] = []
@@ -1036,7 +1048,7 @@ class _Site:
                 figures.grouped_shares(groups, series, "E-handelsandel"),
                 lead=f"Placering: nr. {fmt.integer(m.get('rank_share_spend'))} efter andel af forbrug"
                 f" og nr. {fmt.integer(m.get('rank_share_purchases'))} efter andel af antal "
-                "indkøb.",
+                f"indkøb. {self._peer_group(year, m)}",
             )
         )
 

@@ -185,6 +185,13 @@ def test_municipal_page_against_peers(site):
     ):
         assert expected in html, expected
     assert 'href="../2020/0159.html"' in html and 'href="../2022/0159.html"' in html
+    # which municipalities "of the same size" are: counted from the fixture's quintiles
+    kpi = frames["kpi_municipality"].filter((pl.col("year") == 2021) & pl.col("participating"))
+    peers = kpi.filter(pl.col("size_quintile") == row["size_quintile"]).height
+    assert (
+        f"Kommuner af samme størrelse er de {peers} deltagende kommuner i samme femtedel efter varekøb (kr.) som "
+        f"kommunen: femtedel {row['size_quintile']} af 5"
+    ) in html
 
 
 def test_non_participating_municipality_says_ikke_opgjort(site):
