@@ -1,6 +1,7 @@
 """The `ehandel` command line (DATA_CONTRACT.md): run, generate, inspect."""
 
 import gc
+import json
 import os
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir, dagster_home, log_level
+from pipelines.settings import DAGSTER_HOME, PROJECT_ROOT, DataDir, dagster_home, log_level, memory_limit
 
 if TYPE_CHECKING:  # dagster is imported only when a command needs it (start-up)
     from dagster_shared.error import SerializableErrorInfo
@@ -71,6 +72,17 @@ def _execute(paths: DataDir):
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
+def _run_failure(result) -> str:
+    """One line for a failed run: the first error among its events (a step, a resource such as the warehouse, the
+    run), past Dagster's wrappers."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None:
+            where = f"step {event.step_key} failed: " if event.step_key else ""
+            return where + _failure_line(error)
+    return "the run failed (see the Dagster UI: make dev)"
+
+
 def _failure_line(error: "SerializableErrorInfo | None") -> str:
     """The last line of the error that caused a step failure, past Dagster's own wrappers."""
     while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
@@ -83,10 +95,19 @@ def _failure_line(error: "SerializableErrorInfo | None") -> str:
 def run(data_dir: DataDirOption = None) -> None:
     """Refresh the data directory: every layer and every year's reports (the job refresh_warehouse, in-process)."""
     paths = DataDir.resolve(data_dir)
+    if not paths.root.exists():
+        fail(f"the data directory {paths.root} does not exist")
+    if not paths.root.is_dir():
+        fail(f"the data directory {paths.root} is a file, not a folder")
     if not paths.raw.is_dir():
         fail(
             f"no raw/ folder in {paths.root}: run `ehandel generate --data-dir {paths.root}` or deliver files"
         )
+    try:  # the settings a run reads, checked before Dagster starts
+        memory_limit()
+        log_level()
+    except ValueError as error:
+        fail(str(error))
     from pipelines.locking import DataDirBusy, data_dir_lock
 
     # One run per data directory, taken before Dagster starts (seconds of imports) and held to the end.
@@ -96,15 +117,14 @@ def run(data_dir: DataDirOption = None) -> None:
     except DataDirBusy as busy:
         typer.echo(f"ehandel: {busy}", err=True)
         raise typer.Exit(BUSY_EXIT_CODE) from None
+    except OSError as error:
+        fail(f"cannot write to the data directory {paths.root}: {error.strerror or error}")
     try:
         result = _execute(paths)
     finally:
         lock.__exit__(None, None, None)
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        if failures and failures[0].step_failure_data:
-            fail(f"step {failures[0].step_key} failed: {_failure_line(failures[0].step_failure_data.error)}")
-        fail("the run failed (see the Dagster UI: make dev)")
+        fail(_run_failure(result))
     typer.echo(f"Report: {paths.reports / 'index.html'}")
     # The interpreter's last collections over Dagster's, GX's and Plotly's objects took ~1.3 s at exit.
     gc.freeze()
@@ -124,10 +144,16 @@ def generate(
     from synthetic import generate as generate_data_set
 
     paths = DataDir.resolve(data_dir)
-    with progress_reporter("generate", unit="municipality-years") as report:
-        summary = generate_data_set(
-            paths.root, scale=scale, years=parse_years(years), seed=seed, progress=report
-        )
+    if paths.root.exists() and not paths.root.is_dir():
+        fail(f"the data directory {paths.root} is a file, not a folder")
+    try:
+        with progress_reporter("generate", unit="municipality-years") as report:
+            summary = generate_data_set(
+                paths.root, scale=scale, years=parse_years(years), seed=seed, progress=report
+            )
+    except OSError as error:
+        fail(f"cannot write the data set under {paths.root}: {error.strerror or error} ({error.filename})")
+        return
     typer.echo(
         f"Generated {summary['invoice_lines']:,} invoice lines, {summary['order_lines']:,} order lines and "
         f"{summary['xml_documents']:,} XML documents in {summary['files']:,} files under {paths.raw}"
@@ -143,6 +169,8 @@ def inspect(
 
     text, code = inspect_file(file)
     typer.echo(text)
+    if code:  # the JSON says why on stdout; the one line for a person names the file
+        typer.echo(f"ehandel: {file}: {json.loads(text).get('error', 'cannot be read')}", err=True)
     raise typer.Exit(code)
 
 
@@ -170,6 +198,12 @@ def export(
         exported = export_published(published_marts_dir(paths), to, public=public)
     except ExportError as error:
         fail(str(error))
+        return
+    except (
+        Exception
+    ) as error:  # the target's file system (OS, fsspec, object storage): one line, no traceback
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        fail(f"cannot export to {to}: {type(error).__name__}{': ' + message if message else ''}")
         return
     years = sorted({year for mart in exported for year in mart.years})
     by_year = sum(mart.partitioned for mart in exported)

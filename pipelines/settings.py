@@ -32,9 +32,15 @@ def memory_limit() -> str:
     return limit
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def log_level() -> str:
     """The terminal log level of `ehandel run`: $EHANDEL_LOG_LEVEL, else INFO."""
-    return os.environ.get("EHANDEL_LOG_LEVEL", "INFO").upper()
+    level = os.environ.get("EHANDEL_LOG_LEVEL", "INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"EHANDEL_LOG_LEVEL={level!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
 
 
 def code_version_override() -> str | None:

@@ -196,6 +196,15 @@ def test_ehandel_export_on_the_command_line(published, tmp_path):
     assert empty.exit_code == 1 and "no published marts" in empty.output
     unknown = runner.invoke(app, ["export", "--to", "nosuchscheme://x", "--data-dir", str(published)])
     assert unknown.exit_code == 1 and "cannot write to nosuchscheme://x" in unknown.output
+    (tmp_path / "afile.txt").write_text("x")  # the target's own file system refuses: one line, no traceback
+    onto_a_file = runner.invoke(
+        app, ["export", "--to", str(tmp_path / "afile.txt"), "--data-dir", str(published)]
+    )
+    assert onto_a_file.exit_code == 1
+    assert onto_a_file.stderr.strip().splitlines() == [
+        f"ehandel: cannot export to {tmp_path / 'afile.txt'}: FileExistsError: [Errno 17] File exists: "
+        f"'{tmp_path / 'afile.txt'}'"
+    ]
 
 
 # --- the Kubernetes config ------------------------------------------------------------------------------
