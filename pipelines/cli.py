@@ -108,6 +108,14 @@ def run(data_dir: DataDirOption = None) -> None:
         log_level()
     except ValueError as error:
         fail(str(error))
+    from assets.loading import list_deliveries
+
+    if not list_deliveries(paths.raw):
+        typer.echo(
+            f"ehandel: warning: {paths.raw} holds no files under invoices/, orders/ or ubl/: "
+            "the reports will have no figures",
+            err=True,
+        )
     from pipelines.locking import DataDirBusy, data_dir_lock
 
     # One run per data directory, taken before Dagster starts (seconds of imports) and held to the end.

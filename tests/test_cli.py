@@ -77,3 +77,13 @@ def test_inspect_names_the_file_it_cannot_read(tmp_path):
     csv.write_text("fakturanummer;beloeb\nF1;1,00\n")
     not_xml = invoke("inspect", str(csv))
     assert not_xml.exit_code == 1 and one_line(not_xml).startswith(f"ehandel: {csv}: not an XML document")
+
+
+def test_a_run_on_an_empty_raw_folder_warns_and_goes_on(tmp_path):
+    (tmp_path / "raw").mkdir()
+    result = invoke("run", "--data-dir", str(tmp_path), env={"DAGSTER_HOME": str(tmp_path / "dagster")})
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"ehandel: warning: {tmp_path / 'raw'} holds no files under invoices/, orders/ or ubl/: the reports will "
+        "have no figures"
+    ) in result.stderr
