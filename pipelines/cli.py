@@ -91,6 +91,17 @@ def _failure_line(error: "SerializableErrorInfo | None") -> str:
     return text.splitlines()[-1] if text else "unknown error"
 
 
+def _has_deliveries(raw: Path) -> bool:
+    """Whether raw/ holds a file under a kind's folder; stops at the first (a national year has ~45,000)."""
+    from assets.loading import KINDS
+
+    for kind in KINDS:
+        for _, _, files in os.walk(raw / kind):
+            if any(not name.startswith(".") for name in files):
+                return True
+    return False
+
+
 @app.command()
 def run(data_dir: DataDirOption = None) -> None:
     """Refresh the data directory: every layer and every year's reports (the job refresh_warehouse, in-process)."""
@@ -108,9 +119,7 @@ def run(data_dir: DataDirOption = None) -> None:
         log_level()
     except ValueError as error:
         fail(str(error))
-    from assets.loading import list_deliveries
-
-    if not list_deliveries(paths.raw):
+    if not _has_deliveries(paths.raw):
         typer.echo(
             f"ehandel: warning: {paths.raw} holds no files under invoices/, orders/ or ubl/: "
             "the reports will have no figures",
