@@ -587,6 +587,20 @@ STRUCTURAL_REASONS = {
 }
 
 
+def reject_reason(error_types: str, record: str | None) -> str:
+    """In words, why DuckDB could not split a record into the header's columns (its error types, such as
+    'TOO MANY COLUMNS, UNQUOTED VALUE')."""
+    text = (record or "").rstrip("\r\n")
+    if error_types.startswith("UNQUOTED VALUE") and "\n" in text:
+        # a quote that never closes swallows the lines after it into one record (rows read stays right)
+        return (
+            f"a quoted value opens on this line and never closes: the next {text.count(chr(10))} line(s) were "
+            "read into it as one record"
+        )
+    reason = next((words for key, words in STRUCTURAL_REASONS.items() if error_types.startswith(key)), None)
+    return reason or f"the line cannot be read as CSV ({error_types})"
+
+
 def csv_error_reason(error: duckdb.Error) -> str:
     """Why DuckDB could not read a file at all, in words."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -665,21 +679,6 @@ def _insert_csv_rows(
     _insert_record_lines(con, table, batch, readable, counts, rejects)
     for file_id, lines in rejects.items():
         counts[key_of[file_id]] = counts.get(key_of[file_id], 0) + len(lines)
-    if rejects:
-        con.execute(
-            "update ingest.rejected_records set reason = case "
-            # a quote that never closes swallows the lines after it into one record (rows read stays right)
-            + "when reason like 'UNQUOTED VALUE%' and contains(rtrim(raw_record, chr(13) || chr(10)), chr(10)) "
-            + "then 'a quoted value opens on this line and never closes: the next ' "
-            + "|| (len(split(rtrim(raw_record, chr(13) || chr(10)), chr(10))) - 1) "
-            + "|| ' line(s) were read into it as one record' "
-            + " ".join(
-                f"when reason like {sql_literal(k + '%')} then {sql_literal(v)}"
-                for k, v in STRUCTURAL_REASONS.items()
-            )
-            + " else 'the line cannot be read as CSV (' || reason || ')' end "
-            + "where file_id in (select file_id from batch_files) and reason not like 'the %'"
-        )
     _clear_csv_rejects(con)  # after a failure, load_csv_batch clears them once it has rolled back
     return counts
 
@@ -688,7 +687,8 @@ def _insert_rejected_records(
     con: duckdb.DuckDBPyConnection, readable: dict[str, Path]
 ) -> dict[str, list[int]]:
     """The batch's records that DuckDB could not split into the header's columns, into ingest.rejected_records
-    with the line each starts on in its file. Returns those lines per file_id, one per record."""
+    with the line each starts on in its file and its reason in words. Returns those lines per file_id, one per
+    record."""
     rejects = con.execute("""
         select f.file_id, min(r.line_byte_position), string_agg(distinct r.error_type, ', '), any_value(r.csv_line)
         from csv_rejects r
@@ -709,7 +709,12 @@ def _insert_rejected_records(
         con.execute(
             "insert into ingest.rejected_records select unnest(?::varchar[]), unnest(?::bigint[]), "
             "unnest(?::varchar[]), unnest(?::varchar[])",
-            [[r[0] for r in rejects], lines, [r[2] for r in rejects], [r[3] for r in rejects]],
+            [
+                [r[0] for r in rejects],
+                lines,
+                [reject_reason(r[2], r[3]) for r in rejects],
+                [r[3] for r in rejects],
+            ],
         )
     lines_of: dict[str, list[int]] = {}
     for (file_id, *_), line in zip(rejects, lines, strict=True):
@@ -776,11 +781,24 @@ def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
     """).fetchall()
     if not gone:
         return 0
-    file_ids, keys = [row[0] for row in gone], [row[1] for row in gone]
+    file_ids = [row[0] for row in gone]
     con.execute("begin")
-    for table in (*TARGET_TABLE.values(), "record_lines"):
-        con.execute(f"delete from ingest.{table} where file_key in (select unnest(?::integer[]))", [keys])
-    for table in ("rejected_records", "file_checks", "files"):
+    delete_loaded_rows(con, file_ids)
+    for table in ("file_checks", "files"):
         con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids])
     con.execute("commit")
     return len(gone)
+
+
+def delete_loaded_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
+    """Delete every row loaded from these files: their typed rows, the lines of their quarantined rows and their
+    records that could not be split. Their ingest.files rows stay (the caller removes or marks them)."""
+    for table in (*TARGET_TABLE.values(), "record_lines"):
+        con.execute(
+            f"delete from ingest.{table} where file_key in "
+            "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
+            [file_ids],
+        )
+    con.execute(
+        "delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [file_ids]
+    )

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from assets.loading import TARGET_TABLE, delete_loaded_rows
 from assets.quality import gx
 
 ERROR, WARN = "ERROR", "WARN"
@@ -28,7 +29,6 @@ MIN_DATE = date(2000, 1, 1)
 MAX_LINE_AMOUNT_KR = 1_000_000_000  # a single line beyond 1 mia. kr. is a misread amount, not a purchase
 MIN_YEAR_SHARE = 0.01  # a year with under 1% of a file's lines is a stray date, not a period the file covers
 
-TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
 DATE_COLUMN = {"invoices": "issue_date", "orders": "order_date"}
 TYPE_COLUMN = {"invoices": "document_type", "orders": "order_type"}
 TYPE_VALUES = {
@@ -112,7 +112,7 @@ def ensure_file_checks_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def profile(con: duckdb.DuckDBPyConnection, kind: str, file_ids: list[str]):
     """The value profile of the files' accepted rows (see the module docstring), as a pandas frame."""
-    table, date_column, type_column = TABLE[kind], DATE_COLUMN[kind], TYPE_COLUMN[kind]
+    table, date_column, type_column = TARGET_TABLE[kind], DATE_COLUMN[kind], TYPE_COLUMN[kind]
     missing = " or ".join(f"{column} is null" for column in REQUIRED[kind])
     # Column names are fixed identifiers from this module; values are bound.
     return con.execute(
@@ -316,15 +316,7 @@ def record_verdicts(con: duckdb.DuckDBPyConnection, kind: str, verdicts: dict[st
     refused = [v.file_id for v in verdicts.values() if v.refusal]
     if refused:
         # the file goes to the quarantine whole: no row of it stays, not even its unreadable records
-        for table in (TABLE[kind], "record_lines"):
-            con.execute(
-                f"delete from ingest.{table} where file_key in "
-                "(select file_key from ingest.files where file_id in (select unnest(?::varchar[])))",
-                [refused],
-            )
-        con.execute(
-            "delete from ingest.rejected_records where file_id in (select unnest(?::varchar[]))", [refused]
-        )
+        delete_loaded_rows(con, refused)
         con.execute(
             "update ingest.files set status = 'rejected', reason = refusal.reason, rows_read = 0 "
             "from (select unnest(?::varchar[]) as file_id, unnest(?::varchar[]) as reason) as refusal "

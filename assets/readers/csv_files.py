@@ -187,36 +187,40 @@ def line_break(head: bytes) -> bytes | None:
 
 def line_number_at(path: Path, offset: int) -> int:
     """The number (from 1) of the line that starts at byte `offset` of the file."""
-    breaks = 0
+    return line_numbers_at(path, [offset])[offset]
+
+
+def line_numbers_at(path: Path, offsets: list[int]) -> dict[int, int]:
+    """The number (from 1) of the line at each byte offset of the file: its line breaks before it, counted in
+    one pass over the file."""
+    lines = {}
     with path.open("rb") as handle:
         brk = line_break(handle.read(SAMPLE_BYTES)) or b"\n"
         handle.seek(0)
-        while offset > 0 and (chunk := handle.read(min(SCAN_CHUNK, offset))):
-            breaks += chunk.count(brk)
-            offset -= len(chunk)
-    return breaks + 1
+        breaks, counted_to = 0, 0
+        for offset in sorted(set(offsets)):
+            while counted_to < offset and (chunk := handle.read(min(SCAN_CHUNK, offset - counted_to))):
+                breaks += chunk.count(brk)
+                counted_to += len(chunk)
+            lines[offset] = breaks + 1
+    return lines
 
 
 def rejected_record_lines(path: Path, line_byte_positions: list[int]) -> dict[int, int]:
     """The line (from 1) on which each record that DuckDB rejected starts, by its reject's `line_byte_position`.
 
     DuckDB counts that position from 1, and it can point at the line breaks before the record (blank lines,
-    the LF of a CRLF): the record starts at the first byte after them. One pass over the file."""
-    lines = {}
+    the LF of a CRLF): the record starts at the first byte after them."""
+    starts = {}
     with path.open("rb") as handle:
-        brk = line_break(handle.read(SAMPLE_BYTES)) or b"\n"
-        breaks, counted_to = 0, 0
-        for position in sorted(set(line_byte_positions)):
+        for position in set(line_byte_positions):
             start = position - 1
             handle.seek(start)
             while handle.read(1) in (b"\r", b"\n"):
                 start += 1
-            handle.seek(counted_to)
-            while counted_to < start and (chunk := handle.read(min(SCAN_CHUNK, start - counted_to))):
-                breaks += chunk.count(brk)
-                counted_to += len(chunk)
-            lines[position] = breaks + 1
-    return lines
+            starts[position] = start
+    lines = line_numbers_at(path, list(starts.values()))
+    return {position: lines[start] for position, start in starts.items()}
 
 
 def kept_record_lines(
