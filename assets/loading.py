@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from assets.readers import csv_files
 from assets.readers.layouts import canonical_columns
+from pipelines import progress
 from pipelines.settings import SQL_DIR, DataDir
 from pipelines.warehouse import forget_incremental_tables, sql_literal
 
@@ -208,14 +209,15 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         ).fetchall()
     }
     to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
+    digests: dict[Delivery, tuple[str, int | None]] = {}
+    total_bytes, done_bytes = sum(d.size_bytes for d in to_hash), 0
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
-        digests = dict(
-            zip(
-                to_hash,
-                pool.map(lambda d: digest_file(data_dir.raw / d.source_file, d.kind), to_hash),
-                strict=True,
-            )
-        )
+        hashed = pool.map(lambda d: digest_file(data_dir.raw / d.source_file, d.kind), to_hash)
+        for done, (delivery, digest) in enumerate(zip(to_hash, hashed, strict=True), start=1):
+            digests[delivery] = digest
+            done_bytes += delivery.size_bytes
+            if done % 100 == 0 or done == len(to_hash):
+                progress.show("hashing", done_bytes, total_bytes, f"{done:,}/{len(to_hash):,} files")
     digests.update(
         {d: known[(d.source_file, d.size_bytes, d.mtime_ns)] for d in deliveries if d not in digests}
     )
@@ -374,17 +376,28 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
             continue
         readable.append(CsvFile(file_id, file_key, kind, source_file, kommunekode, dialect))
     sizes = {f.file_id: (data_dir.raw / f.source_file).stat().st_size for f in readable}
-    total_bytes, done_bytes, done, started = sum(sizes.values()), 0, 0, time.monotonic()
-    for batch, (loaded, rejected) in _load_csv_batches(con, data_dir, csv_batches(readable, data_dir)):
+    total_bytes, done_bytes, done, rows, started = sum(sizes.values()), 0, 0, 0, time.monotonic()
+    for batch, (loaded, rejected, rows_read) in _load_csv_batches(
+        con, data_dir, csv_batches(readable, data_dir)
+    ):
         counts["csv_files"] += loaded
         counts["rejected_files"] += rejected
         done += len(batch)
         done_bytes += sum(sizes[f.file_id] for f in batch)
-        rate = done_bytes / max(time.monotonic() - started, 1e-6)
-        log(
-            f"CSV files {done}/{len(readable)} ({done_bytes / 2**20:,.0f} of {total_bytes / 2**20:,.0f} MB, "
-            f"{rate / 2**20:.0f} MB/s, ETA {(total_bytes - done_bytes) / rate:.0f} s): {batch[-1].source_file}"
-        )
+        rows += rows_read
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = done_bytes / elapsed
+        if not progress.show(
+            "CSV files",
+            done_bytes,
+            total_bytes,
+            f"{done:,}/{len(readable):,} files, {rows / elapsed:,.0f} rows/s",
+        ):
+            log(
+                f"CSV files {done}/{len(readable)} ({done_bytes / 2**20:,.0f} of {total_bytes / 2**20:,.0f} MB, "
+                f"{rows / elapsed:,.0f} rows/s, {rate / 2**20:.0f} MB/s, "
+                f"ETA {(total_bytes - done_bytes) / rate:.0f} s): {batch[-1].source_file}"
+            )
     if xml_batch:
         from assets.xml_loading import load_xml_files  # lxml and a process pool only when XML arrives
 
@@ -491,7 +504,7 @@ def csv_batches(files: list[CsvFile], data_dir: DataDir) -> list[list[CsvFile]]:
 
 def _load_csv_batches(
     con: duckdb.DuckDBPyConnection, data_dir: DataDir, batches: list[list[CsvFile]]
-) -> Iterator[tuple[list[CsvFile], tuple[int, int]]]:
+) -> Iterator[tuple[list[CsvFile], tuple[int, int, int]]]:
     """Load the batches two at a time, each in its own transaction on its own cursor; (batch, result) in order.
 
     One batch at a time kept 1.5 of the 2 cores busy over the CSV files of scale 0.1: one idles while Python
@@ -499,7 +512,7 @@ def _load_csv_batches(
     commit writes. With two in flight the other batch uses that core. Appends of two transactions to one table
     do not conflict."""
 
-    def load(batch: list[CsvFile]) -> tuple[int, int]:
+    def load(batch: list[CsvFile]) -> tuple[int, int, int]:
         with con.cursor() as cursor:
             return load_csv_batch(cursor, data_dir, batch)
 
@@ -509,7 +522,7 @@ def _load_csv_batches(
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             # Submitted one ahead, not all at once: after a failure only the batch in flight still finishes.
-            in_flight: deque[tuple[list[CsvFile], Future[tuple[int, int]]]] = deque()
+            in_flight: deque[tuple[list[CsvFile], Future[tuple[int, int, int]]]] = deque()
             for batch in batches:
                 in_flight.append((batch, pool.submit(load, batch)))
                 if len(in_flight) == 2:
@@ -524,8 +537,8 @@ def _load_csv_batches(
 
 def load_csv_batch(
     con: duckdb.DuckDBPyConnection, data_dir: DataDir, batch: list[CsvFile]
-) -> tuple[int, int]:
-    """Load a batch of same-layout files in one transaction; (files loaded, files refused).
+) -> tuple[int, int, int]:
+    """Load a batch of same-layout files in one transaction; (files loaded, files refused, records read).
 
     When DuckDB cannot read the batch, each file is retried alone, so one unreadable file refuses only itself.
     """
@@ -554,20 +567,22 @@ def load_csv_batch(
                 for file in batch
             ])  # fmt: skip
             con.execute("commit")
-            return len(batch), 0
+            return len(batch), 0, sum(rows_read.values())
         except duckdb.Error as error:
             con.execute("rollback")
             _clear_csv_rejects(con)
             if len(batch) > 1:
-                results = [load_csv_batch(con, data_dir, [file]) for file in batch]
-                return sum(r[0] for r in results), sum(r[1] for r in results)
+                loaded, refused, records = zip(
+                    *(load_csv_batch(con, data_dir, [file]) for file in batch), strict=True
+                )
+                return sum(loaded), sum(refused), sum(records)
             file = batch[0]
             reason = csv_error_reason(error)
             register_file(
                 con, file.file_id, file.file_key, file.kind, "csv", file.source_file, file.kommunekode,
                 "rejected", reason,
             )  # fmt: skip
-            return 0, 1
+            return 0, 1, 0
     finally:
         con.unregister("batch_files")
         for file in batch:

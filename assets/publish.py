@@ -8,8 +8,9 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 
 from assets.checks import CHECKS_KEY
 from assets.sql_assets import SQL_LAYERS
-from pipelines import publication
+from pipelines import progress, publication
 from pipelines.automation import REPORT_YEARS
+from pipelines.progress import TenthsLog
 from pipelines.resources import Warehouse
 from pipelines.settings import DataDir
 from pipelines.warehouse import sql_files, sql_table_name
@@ -79,8 +80,14 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
     # The renderer reads the public copy: withheld years out, personal data out.
     source = publication.public_copy(marts, new / "public", withheld)
     shutil.rmtree(new / "reports", ignore_errors=True)
+    tenths = TenthsLog("report pages", "pages")
+
+    def on_page(done: int, total: int) -> None:
+        if not progress.show("report pages", done, total, f"{done}/{total}"):
+            tenths.log(done, total, "", context.log.info)
+
     try:
-        pages = render_site(source, new / "reports", stamp)
+        pages = render_site(source, new / "reports", stamp, on_page=on_page)
     finally:
         shutil.rmtree(source, ignore_errors=True)
     publication.publish(paths, new)

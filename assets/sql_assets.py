@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
+from pipelines import progress
+from pipelines.progress import TenthsLog
 from pipelines.resources import Warehouse
 from pipelines.warehouse import (
     incremental_state,
@@ -70,12 +72,16 @@ def _preview(con: duckdb.DuckDBPyConnection, layer: str, table: str, limit: int 
 @multi_asset(specs=[_spec(path) for path in SQL_FILES], can_subset=True, name="sql_tables", pool="duckdb")
 def sql_tables(context: AssetExecutionContext, warehouse: Warehouse):
     selected = context.selected_asset_keys
+    to_build = [path for path in SQL_FILES if _key(path) in selected]
     seconds: dict[str, float] = {}
+    tenths = TenthsLog("SQL tables", "tables", eta=False)  # their sizes differ too much for an ETA
     with warehouse.connect() as con:
-        for path in SQL_FILES:
-            if _key(path) not in selected:
-                continue
+        for built, path in enumerate(to_build):
             layer, table = sql_table_name(path)
+            # the live bar names the table being built; a plain line, the table just built
+            live = progress.show(
+                "SQL tables", built, len(to_build), f"{built}/{len(to_build)}: {layer}.{table}"
+            )
             started = time.perf_counter()
             try:
                 rows = materialise_sql(con, path)
@@ -85,6 +91,8 @@ def sql_tables(context: AssetExecutionContext, warehouse: Warehouse):
                 )
                 raise SqlFileError(f"{layer}.{table} (sql/{layer}/{path.name}): {first_line}") from error
             seconds[f"{layer}.{table}"] = time.perf_counter() - started
+            if not live:
+                tenths.log(built + 1, len(to_build), f"{layer}.{table}", context.log.info)
             updated = incremental_state(con, layer, table) or {}  # an incremental table: what this run added
             # a view has no preview: its first rows can cost its whole join (int_invoice_lines: the 11 M copies)
             preview = _preview(con, layer, table) if rows is not None else None
@@ -97,6 +105,7 @@ def sql_tables(context: AssetExecutionContext, warehouse: Warehouse):
                     **({"preview": MetadataValue.md(preview)} if preview else {}),
                 },
             )
+    progress.show("SQL tables", len(to_build), len(to_build), f"{len(to_build)}/{len(to_build)}")
     context.log.info(tables_summary(seconds))
 
 

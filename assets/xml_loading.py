@@ -18,6 +18,7 @@ import pyarrow as pa
 from assets.loading import TARGET_TABLE, FileRecord, _parse_query, register_files, unknown_folder_reason
 from assets.readers.layouts import canonical_columns
 from assets.readers.ubl import UblError, invoice_line_rows, order_line_rows, parse_files
+from pipelines import progress
 from pipelines.settings import DataDir
 
 BATCH_DOCUMENTS = 20_000
@@ -109,7 +110,14 @@ def load_xml_files(
     log(f"XML documents: parsing {len(batch):,} in 2 processes ...")
     with ThreadPoolExecutor(max_workers=1) as committer:
         committing: Future[tuple[int, dict[str, float]]] | None = None
-        done = 0
+        done = parsed = 0
+
+        def show_parsed() -> bool:
+            """The live bar of `ehandel run` on a terminal (False when there is none)."""
+            rate = parsed / max(time.perf_counter() - started, 1e-6)
+            return progress.show(
+                "XML documents", parsed, len(batch), f"{parsed:,}/{len(batch):,}, {rate:,.0f} a second"
+            )
 
         def wait_for_commit() -> None:
             """Collect the batch in the committer (if any): its refusals and a progress line."""
@@ -121,12 +129,13 @@ def load_xml_files(
             loaded -= kept_out
             refused += kept_out
             rate = done / max(time.perf_counter() - started, 1e-6)
-            log(
-                f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, "
-                f"ETA {(len(batch) - done) / rate:.0f} s; this batch: "
-                + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in spent.items())
-                + ")"
-            )
+            if not show_parsed():
+                log(
+                    f"XML documents {done:,} of {len(batch):,} ({rate:,.0f} a second, "
+                    f"ETA {(len(batch) - done) / rate:.0f} s; this batch: "
+                    + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in spent.items())
+                    + ")"
+                )
 
         rows: dict[str, list[dict]] = {"invoices": [], "orders": []}
         registrations: list[tuple] = []
@@ -160,6 +169,9 @@ def load_xml_files(
                 loaded += 1
             if committing is not None and committing.done():
                 wait_for_commit()
+            parsed = seen
+            if seen % 250 == 0:
+                show_parsed()
             if seen % BATCH_DOCUMENTS == 0 or seen == len(batch):
                 wait_for_commit()  # commits stay in order, one at a time
                 done = seen

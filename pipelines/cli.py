@@ -59,6 +59,7 @@ def _execute(paths: DataDir):
     from dagster import DagsterInstance
 
     from pipelines.definitions import build_definitions
+    from pipelines.progress import live_run_progress
 
     job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
     # The imported modules and definitions live as long as the process: the collector need not scan them again.
@@ -68,7 +69,7 @@ def _execute(paths: DataDir):
     gc.set_threshold(10_000, 20, 20)
     # Progress and warnings on the terminal; every step event stays in the run's log (make dev) and DEBUG on request.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level()}}}}
-    with DagsterInstance.get() as instance:
+    with DagsterInstance.get() as instance, live_run_progress():
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 

@@ -1,9 +1,17 @@
-"""Progress of long commands: a live bar with rate and ETA on a terminal, plain log lines otherwise."""
+"""Progress of long commands: a live bar with rate and ETA on a terminal, plain log lines otherwise.
+
+`ehandel generate` reports through `progress_reporter`. `ehandel run` holds `live_run_progress` open around its
+in-process run: on a terminal each long phase of the run (hashing the files, CSV files, XML documents, SQL tables,
+report pages) updates a live bar through `show`, and the run's log lines print above the bars. Anywhere else
+(`make dev`, a pipe, a test) `show` returns False and the phase logs its plain line instead.
+"""
 
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+_live: Callable[[str, float, float, str], None] | None = None  # set while `ehandel run` draws on a terminal
 
 
 @contextmanager
@@ -25,22 +33,69 @@ def progress_reporter(title: str, unit: str = "steps") -> Iterator[Callable[[str
             yield report
         return
 
-    started = time.monotonic()
-    last_decile = -1
+    decile = TenthsLog(title, unit)
 
     def report(label: str, done: int, total: int) -> None:
-        nonlocal last_decile
-        decile = (10 * done) // total if total else 10
-        if decile == last_decile and done != total:
-            return
-        last_decile = decile
-        elapsed = time.monotonic() - started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        print(
-            f"{title}: {done}/{total} {unit} ({rate:.1f}/s, ETA {eta:.0f} s) {label}",
-            file=sys.stderr,
-            flush=True,
-        )
+        decile.log(done, total, label, lambda line: print(line, file=sys.stderr, flush=True))
 
     yield report
+
+
+class TenthsLog:
+    """Plain progress lines for a pipe or a log: one as each tenth of the work is done, with rate and ETA (or the
+    seconds so far, where the steps differ too much in size for a rate to mean anything)."""
+
+    def __init__(self, title: str, unit: str, eta: bool = True) -> None:
+        self.title, self.unit, self.eta = title, unit, eta
+        self.started = time.monotonic()
+        self.last_tenth = -1
+
+    def log(self, done: int, total: int, label: str, log: Callable[[str], None]) -> None:
+        tenth = (10 * done) // total if total else 10
+        if tenth == 0 or (tenth == self.last_tenth and done != total):
+            return
+        self.last_tenth = tenth
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        timing = f"{rate:.1f}/s, ETA {eta:.0f} s" if self.eta else f"{elapsed:.1f} s so far"
+        log(f"{self.title}: {done}/{total} {self.unit} ({timing}) {label}")
+
+
+@contextmanager
+def live_run_progress() -> Iterator[None]:
+    """For `ehandel run`: on a terminal, a live bar per phase of the run (and nothing otherwise)."""
+    global _live
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("[bold]{task.description:<13}"), BarColumn(bar_width=30), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
+    )  # fmt: skip
+    # redirect_stderr: Dagster's log lines (written to sys.stderr as they come) print above the bars
+    with Progress(*columns, console=Console(stderr=True), redirect_stderr=True) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def update(phase: str, done: float, total: float, detail: str) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total, detail=detail)
+            bars.update(tasks[phase], completed=done, total=total, detail=detail)
+
+        _live = update
+        try:
+            yield
+        finally:
+            _live = None
+
+
+def show(phase: str, done: float, total: float, detail: str = "") -> bool:
+    """Move the live bar of `phase` to done/total (any unit; the ETA follows its rate). False when no bar is drawn:
+    the caller logs its plain line instead."""
+    if _live is None:
+        return False
+    _live(phase, done, total, detail)
+    return True

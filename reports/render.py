@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1343,13 +1343,15 @@ def render_site(
     manifest: dict,
     config: ReportConfig | None = None,
     only_years: Collection[int] | None = None,
+    on_page: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Render the index, the national page of every year, every municipality's page and the downloads.
 
     ``only_years`` re-renders the pages of those years alone (``<year>/``: the national page, the municipal
     pages, their chart data) into a site that has everything else already: the index, the method page, the
     assets and the site-wide downloads are not written. Each page is the same as in a full render (the
-    navigation still lists every year). Returns the paths of the HTML pages written.
+    navigation still lists every year). Returns the paths of the HTML pages written. ``on_page(done, total)`` is
+    called after each year page (progress).
     """
     config = config or ReportConfig()
     stamp = _check_manifest(manifest)
@@ -1394,6 +1396,8 @@ def render_site(
         )
         page.path.write_text(html, encoding="utf-8")
         written.append(page.path)
+        if on_page is not None:
+            on_page(len(written), len(pages))
     if only_years is not None:
         return written
 
