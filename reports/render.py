@@ -1196,8 +1196,17 @@ def _cell(value: Any) -> Any:
     return fmt.DASH if value is SUPPRESSED else value
 
 
+def _danish_csv_cell(value: Any) -> Any:
+    """A chart's CSV is for Danish spreadsheets (semicolons, decimal comma): 0.1275 is written 0,1275."""
+    return repr(value).replace(".", ",") if isinstance(value, float) else value
+
+
 def _write_chart_data(page: Page, data_dir: Path, write_xlsx: bool, note: str) -> None:
-    """The data behind every chart of a page: one CSV per chart, one workbook per page (a sheet per chart)."""
+    """The data behind every chart of a page: one CSV per chart, one workbook per page (a sheet per chart).
+
+    The chart CSVs have Danish headers and are written as Danish Excel reads a CSV it opens: semicolon-separated,
+    decimal comma, UTF-8 with a byte-order mark (else æ, ø and å come out garbled). The marts' CSVs of the index
+    (English column names, for programs) keep commas and decimal points."""
     rel = "data/"
     workbook = None
     if write_xlsx:
@@ -1218,13 +1227,14 @@ def _write_chart_data(page: Page, data_dir: Path, write_xlsx: bool, note: str) -
         }
     for chart in page.charts:
         name = f"{page.stem}-{chart.id}.csv"
-        with open(data_dir / name, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
+        with open(data_dir / name, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
             writer.writerow([c.label for c in chart.table.columns])
             for row in chart.table.rows:
-                writer.writerow(
-                    ["" if row.get(c.key) is None else _cell(row.get(c.key)) for c in chart.table.columns]
-                )
+                writer.writerow([
+                    "" if row.get(c.key) is None else _danish_csv_cell(_cell(row.get(c.key)))
+                    for c in chart.table.columns
+                ])  # fmt: skip
             if chart.table.has_suppressed:
                 writer.writerow([note])
         chart.csv_href = rel + name

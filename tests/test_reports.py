@@ -223,8 +223,12 @@ def test_names_are_escaped_everywhere(site):
 
 
 def _appears(value: float, text: str) -> bool:
-    """Whether an amount appears in a text, raw (12345.67) or formatted to the krone (12.346 kr.)."""
-    raw = re.search(rf"(?<![\d.]){re.escape(str(value))}(?!\d)", text) is not None
+    """Whether an amount appears in a text, raw (12345.67 or, in a chart's Danish CSV, 12345,67) or formatted to the
+    krone (12.346 kr.)."""
+    raw = any(
+        re.search(rf"(?<![\d.,]){re.escape(written)}(?!\d)", text) is not None
+        for written in (str(value), str(value).replace(".", ","))
+    )
     return raw or fmt.kr(value) in text
 
 
@@ -608,3 +612,27 @@ def test_industry_names_as_on_the_infographic():
 )  # fmt: skip
 def test_every_quarantine_reason_has_a_danish_group_on_the_pages(reason):
     assert render.reason_group_da(reason) != render.OTHER_REASON_DA, reason
+
+
+def test_a_charts_csv_opens_in_danish_excel(site):
+    """Semicolons, decimal comma, UTF-8 with a byte-order mark: the figures of the fixture's Fødevarer cell."""
+    out, frames, _ = site
+    code = SMALL_CELL_MUNICIPALITY
+    raw = (out / "2021" / "data" / f"{code}-kategorier.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].split(";")[:3] == ["Kategori", "Forbrug, varekøb", "Heraf e-handel"]
+    cell = (
+        frames["category_municipality"]
+        .filter(
+            (pl.col("year") == 2021) & (pl.col("kommunekode") == code) & (pl.col("category") == "Fødevarer")
+        )
+        .row(0, named=True)
+    )
+    assert (cell["goods_spend_kr"], cell["ehandel_spend_kr"]) == (26817184.08, 3102926.72)
+    # share 3,102,926.72 / 26,817,184.08 and purchases 8,215 / 23,997, as the fixture holds them
+    assert next(line for line in lines if line.startswith("Fødevarer;")) == (
+        "Fødevarer;26817184,08;3102926,72;0,11570665699811986;23997;8215;0,3423344584739759"
+    )
+    # the marts' CSVs are for programs: commas, decimal points, no byte-order mark
+    assert (out / "data" / "category_municipality.csv").read_bytes().startswith(b"year,")
