@@ -395,7 +395,7 @@ def load_new_files(con: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
         ):
             log(
                 f"CSV files {done}/{len(readable)} ({done_bytes / 2**20:,.0f} of {total_bytes / 2**20:,.0f} MB, "
-                f"{rows / elapsed:,.0f} rows/s, {rate / 2**20:.0f} MB/s, "
+                f"{rows:,} rows, {rows / elapsed:,.0f} rows/s, {rate / 2**20:.0f} MB/s, "
                 f"ETA {(total_bytes - done_bytes) / rate:.0f} s): {batch[-1].source_file}"
             )
     if xml_batch:
@@ -567,7 +567,7 @@ def load_csv_batch(
                 for file in batch
             ])  # fmt: skip
             con.execute("commit")
-            return len(batch), 0, sum(rows_read.values())
+            return len(batch), 0, sum(rows_read.get(file.file_key, 0) for file in batch)
         except duckdb.Error as error:
             con.execute("rollback")
             _clear_csv_rejects(con)

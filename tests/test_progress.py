@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.progress import TenthsLog
@@ -87,9 +88,14 @@ def test_a_run_in_a_pipe_logs_plain_progress_lines(synthetic_raw, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     csv_files = sum(1 for _ in (data_dir / "raw").glob("*/*/*.csv"))
-    assert re.search(
-        rf"CSV files {csv_files}/{csv_files} \(.* [\d,]+ rows/s, \d+ MB/s, ETA 0 s\)", done.stderr
+    last = re.search(
+        rf"CSV files {csv_files}/{csv_files} \(.* ([\d,]+) rows, [\d,]+ rows/s, \d+ MB/s, ETA 0 s\)",
+        done.stderr,
     )
+    assert last, done.stderr[-3000:]
+    # the rows it counted are every CSV file's rows read, as the ingest log has them
+    log = pl.read_parquet(data_dir / "marts" / "ingest_log.parquet").filter(pl.col("source_format") == "csv")
+    assert int(last.group(1).replace(",", "")) == log["rows_read"].sum() > 0
     # the SQL tables and the report pages: a line as each tenth is done, the last one at the end
     tables = re.findall(r"SQL tables: (\d+)/(\d+) tables \([\d.]+ s so far\)", done.stderr)
     assert len(tables) == 10 and tables[-1][0] == tables[-1][1]
