@@ -388,9 +388,14 @@ def _share(numerator: Any, denominator: Any) -> float | None:
     return numerator / denominator
 
 
-def _by_spend(row: dict[str, Any]) -> tuple[bool, float]:
-    """Largest goods spend first; suppressed cells last."""
-    return (bool(row.get("suppressed")), -(row.get("goods_spend_kr") or 0))
+def _by_ehandel_spend(row: dict[str, Any]) -> tuple[bool, float, float]:
+    """Largest e-handel spend first (the seed's largest category is the largest by e-handel), then goods spend;
+    suppressed cells last. The national and the municipal pages list categories and industries in this order."""
+    return (
+        bool(row.get("suppressed")),
+        -(row.get("ehandel_spend_kr") or 0),
+        -(row.get("goods_spend_kr") or 0),
+    )
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -697,17 +702,17 @@ class _Site:
             _breakdown_chart(
                 "kategorier",
                 "Indkøbskategorier",
-                sorted(self.categories_n.get(year, []), key=lambda r: -(r["ehandel_spend_kr"] or 0)),
+                sorted(self.categories_n.get(year, []), key=_by_ehandel_spend),
                 "category",
                 "Kategori",
-                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner. Et indkøb med varer i flere "
+                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner, størst e-handel først. Et indkøb med varer i flere "
                 "kategorier tælles i hver af dem, så andelene af e-handelsindkøb kan summe til mere end 100%.",
                 extra_columns=[Column("ehandel_purchase_share", "Andel af e-handelsindkøb", "pct")]
                 if any("ehandel_purchase_share" in r for r in self.categories_n.get(year, []))
                 else (),
             )
         )
-        industries = sorted(self.industries_n.get(year, []), key=lambda r: -(r["ehandel_spend_kr"] or 0))
+        industries = sorted(self.industries_n.get(year, []), key=_by_ehandel_spend)
         charts.append(
             _breakdown_chart(
                 "brancher",
@@ -1088,20 +1093,20 @@ class _Site:
             _breakdown_chart(
                 "kategorier",
                 "Indkøbskategorier",
-                sorted(self.categories_m.get((year, code), []), key=_by_spend),
+                sorted(self.categories_m.get((year, code), []), key=_by_ehandel_spend),
                 "category",
                 "Kategori",
-                "Kommunens forbrug og e-handel pr. indkøbskategori.",
+                "Kommunens forbrug og e-handel pr. indkøbskategori, størst e-handel først.",
             )
         )
         charts.append(
             _breakdown_chart(
                 "brancher",
                 "Leverandørernes brancher",
-                sorted(self.industries_m.get((year, code), []), key=_by_spend),
+                sorted(self.industries_m.get((year, code), []), key=_by_ehandel_spend),
                 "industry_name",
                 "Branche (DB07)",
-                "Kommunens forbrug og e-handel pr. leverandørbranche.",
+                "Kommunens forbrug og e-handel pr. leverandørbranche, størst e-handel først.",
                 code_key="industry_code",
             )
         )

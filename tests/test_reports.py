@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import zipfile
@@ -636,3 +637,27 @@ def test_a_charts_csv_opens_in_danish_excel(site):
     )
     # the marts' CSVs are for programs: commas, decimal points, no byte-order mark
     assert (out / "data" / "category_municipality.csv").read_bytes().startswith(b"year,")
+
+
+def _first_cells(page: str, section: str) -> list[str]:
+    """The first cell of each row of a chart's table, in page order."""
+    start = page.index(f'<section class="panel" id="{section}"')
+    html = page[start : page.index("</section>", start)]
+    return [html_lib.unescape(cell) for cell in re.findall(r'<tr><td class="text">(.*?)</td>', html)]
+
+
+def test_national_and_municipal_pages_list_categories_in_one_order(site):
+    """Largest e-handel spend first on both pages (the seed's largest category); a suppressed cell last."""
+    out, frames, _ = site
+    national = (
+        frames["category_national"].filter(pl.col("year") == 2021).sort("ehandel_spend_kr", descending=True)
+    )
+    assert _first_cells(_read(out / "2021" / "index.html"), "kategorier") == national["category"].to_list()
+    # the fixture's 0159: Kontorartikler has the largest goods spend (35.8 mio.) but Fødevarer the largest
+    # e-handel (4.02 mio. against 3.45); Rengøring (1.49 mio.) before IT (1.19 mio.)
+    assert _first_cells(_read(out / "2021" / "0159.html"), "kategorier") == [
+        "Fødevarer", "Kontorartikler og papir", "Rengøring og hygiejne", "IT og telefoni",
+    ]  # fmt: skip
+    assert _first_cells(_read(out / "2021" / f"{SMALL_CELL_MUNICIPALITY}.html"), "kategorier")[-1] == (
+        SMALL_CELL_CATEGORY
+    )
