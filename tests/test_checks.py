@@ -552,3 +552,40 @@ def test_a_file_rewritten_while_the_run_reads_it_is_not_accounted_for_and_stops_
         )
     ]
     assert failed[0][0] is False and "ubl/0159/pep.xml" in failed[0][1]
+
+
+def test_checks_executed_on_their_own_evaluate_the_warehouse_as_it_is(tmp_path):
+    """The UI's "Execute" on two checks (no mart_checks in the run): they are evaluated, not silently skipped."""
+    from dagster import AssetCheckKey, AssetKey, AssetSelection, Definitions, define_asset_job
+
+    root = tmp_path / "data"
+    leap_data_set(root)
+    assert run_job(root).success
+    kpi = AssetKey(["marts", "mart_kpi_municipality"])
+    selected = [AssetCheckKey(kpi, "share_of_spend_leap"), AssetCheckKey(kpi, "goods_spend_conserved")]
+    defs = Definitions.merge(
+        build_definitions(str(root)),
+        Definitions(jobs=[define_asset_job("two_checks", selection=AssetSelection.checks(*selected))]),
+    )
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("two_checks").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    assert result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    # Gladsaxe's share leaps from 20% to 95% (WARN, failed); the goods spend is conserved (ERROR, passed)
+    assert set(evaluations) == {"share_of_spend_leap", "goods_spend_conserved"}
+    assert not evaluations["share_of_spend_leap"].passed and evaluations["goods_spend_conserved"].passed
+    with connect(root / "marts" / "warehouse.duckdb") as con:
+        (run_ids,) = con.execute("select list(distinct run_id) from marts.mart_checks").fetchone()
+    assert run_ids == [result.run_id]
+
+
+def test_each_check_says_what_its_severity_does():
+    from assets.checks import quality_checks
+
+    descriptions = {spec.name: spec.description for spec in quality_checks.check_specs}
+    assert descriptions["share_of_spend_leap"].endswith(
+        "(WARN: published with a warning on the quality page)"
+    )
+    assert "(ERROR: a failure withholds the years it concerns" in descriptions["goods_spend_conserved"]

@@ -232,9 +232,13 @@ def file_check_summaries(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return evaluations
 
 
-def all_check_names() -> list[tuple[str, str, str]]:
-    """(asset 'layer/table', check_name, description) of every check, known before anything runs."""
-    names = [(FILE_ASSETS[kind], c.name, c.description) for kind in FILE_ASSETS for c in checks_for(kind)]
-    names += [(f"marts/{c.table}", c.name, c.description) for c in MART_CHECKS]
-    names += [(c.asset, c.name, c.description) for c in sql_checks()]
+def all_check_names() -> list[tuple[str, str, str, str]]:
+    """(asset 'layer/table', check_name, severity, description) of every check, known before anything runs."""
+    names = [
+        (FILE_ASSETS[kind], c.name, c.severity, c.description)
+        for kind in FILE_ASSETS
+        for c in checks_for(kind)
+    ]
+    names += [(f"marts/{c.table}", c.name, c.severity, c.description) for c in MART_CHECKS]
+    names += [(c.asset, c.name, c.severity, c.description) for c in sql_checks()]
     return names
