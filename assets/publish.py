@@ -128,7 +128,7 @@ def year_report(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     run_id = context.run.run_id
     if publication.current_publication(paths) is None:
         raise Failure(f"nothing is published in {paths.root} yet: run refresh_warehouse first")
-    new = publication.publication_dir(paths, run_id)
+    new = publication.publication_dir(paths, run_id, year)
     shutil.rmtree(new, ignore_errors=True)  # a re-executed step starts clean
     try:
         pages, stamp = render_year(paths, new, year, run_id)

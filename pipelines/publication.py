@@ -105,9 +105,11 @@ PUBLISHED_SUFFIXES = (".parquet",)
 PUBLISHED_NAMES = ("manifest.json",)
 
 
-def publication_dir(data_dir: DataDir, run_id: str) -> Path:
-    """Where a run writes its publication before it is switched in."""
-    return data_dir.root / PUBLICATIONS / run_id
+def publication_dir(data_dir: DataDir, run_id: str, year: int | None = None) -> Path:
+    """Where a run writes its publication before it is switched in: `<run_id>` for the refresh (marts and every
+    page), `<run_id>-<year>` for a year re-published (reports/year_report). The two differ, so a run that
+    publishes both (the UI's "Materialize all" with a year) never clears the publication it has just switched in."""
+    return data_dir.root / PUBLICATIONS / (run_id if year is None else f"{run_id}-{year}")
 
 
 def current_publication(data_dir: DataDir) -> Path | None:

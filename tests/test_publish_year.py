@@ -42,7 +42,9 @@ def test_publishing_a_year_replaces_only_that_years_pages(refreshed):
 
     result = defs.resolve_job_def("publish_year").execute_in_process(instance=instance, partition_key="2020")
 
-    assert result.success and published_run(root) == result.run_id  # a new publication, switched in whole
+    assert (
+        result.success and published_run(root) == f"{result.run_id}-2020"
+    )  # a new publication, switched in whole
     after = snapshot(root / "reports")
     assert after.keys() == before.keys()
     changed = {name for name in after if after[name] != before[name]}
@@ -105,3 +107,25 @@ def test_a_year_withheld_by_an_error_check_is_refused_and_nothing_changes(refres
         "2021 not published: ERROR check kpi_national_shares_in_range on marts/kpi_national failed" in message
     )
     assert published_run(root) == current and snapshot(root / "reports") == before
+
+
+def test_a_run_of_every_asset_with_a_year_keeps_its_publication(tmp_path):
+    """The UI's "Materialize all" with a year picked: the refresh publishes, then the year is re-published from
+    it. The year's step once cleared the folder the refresh had just switched in (run_id for both)."""
+    from dagster import AssetSelection, Definitions, define_asset_job
+
+    root = tmp_path / "data"
+    tiny_data_set(root)
+    everything = define_asset_job("everything", selection=AssetSelection.all())
+    defs = Definitions.merge(build_definitions(str(root)), Definitions(jobs=[everything]))
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("everything").execute_in_process(
+            instance=instance, partition_key="2021"
+        )
+    assert result.success
+    assert published_run(root) == f"{result.run_id}-2021"
+    for page in ("index.html", "2021/index.html", "2020/index.html", "2021/0159.html"):
+        assert (root / "reports" / page).is_file(), page
+    assert (root / "marts" / "kpi_national.parquet").is_file() and (
+        root / "marts" / "manifest.json"
+    ).is_file()
