@@ -4,7 +4,15 @@ import json
 import shutil
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from assets.checks import CHECKS_KEY
 from assets.sql_assets import SQL_LAYERS
@@ -14,6 +22,8 @@ from pipelines.progress import TenthsLog
 from pipelines.resources import Warehouse
 from pipelines.settings import DataDir
 from pipelines.warehouse import sql_files, sql_table_name
+
+YEAR_REPORT_KEY = AssetKey(["reports", "year_report"])
 
 MART_KEYS = [AssetKey(list(sql_table_name(p))) for p in sql_files(SQL_LAYERS) if p.parent.name == "marts"]
 MART_KEYS.append(CHECKS_KEY)  # marts.mart_checks (assets/checks.py) is published as checks.parquet
@@ -92,8 +102,21 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
         shutil.rmtree(source, ignore_errors=True)
     publication.publish(paths, new)
     index = paths.reports / "index.html"
-    context.log.info(f"report: {index}")
+    context.log.info(f"report: {index} ({len(pages)} pages with the index and the method page)")
     per_year = pages_per_year(new / "reports", pages)
+    # Each year published here is a materialisation of its reports/year_report partition too: the partitions page
+    # shows which years are published (and by which run), not "Missing" until a year is re-published alone.
+    partitions = set(REPORT_YEARS.get_partition_keys())
+    for year, count in per_year.items():
+        if year in partitions:
+            context.log_event(
+                AssetMaterialization(
+                    asset_key=YEAR_REPORT_KEY,
+                    partition=year,
+                    description="published with every year by reports/site",
+                    metadata={"pages": count, "publication": run_id},
+                )
+            )
     links = {"index": MetadataValue.path(str(index))}
     if per_year:
         links["latest_national_page"] = MetadataValue.path(str(paths.reports / max(per_year) / "index.html"))
@@ -111,7 +134,7 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 
 
 @asset(
-    key=AssetKey(["reports", "year_report"]),
+    key=YEAR_REPORT_KEY,
     group_name="reports",
     deps=[site],
     partitions_def=REPORT_YEARS,

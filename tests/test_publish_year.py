@@ -35,6 +35,14 @@ def refreshed(tmp_path_factory):
         yield root, defs, instance, refresh.run_id
 
 
+def test_the_refresh_marks_the_years_it_published(refreshed):
+    """reports/site publishes every year: each is a materialised partition of reports/year_report."""
+    _, _, instance, refresh_run = refreshed
+    assert instance.get_materialized_partitions(YEAR_REPORT) == {"2020", "2021"}
+    event = instance.get_latest_materialization_event(YEAR_REPORT)
+    assert event is not None and event.run_id == refresh_run
+
+
 def test_publishing_a_year_replaces_only_that_years_pages(refreshed):
     root, defs, instance, refresh_run = refreshed
     before = snapshot(root / "reports")
@@ -62,7 +70,8 @@ def test_publishing_a_year_replaces_only_that_years_pages(refreshed):
     assert refresh_run in after["2021/index.html"].decode()
     assert (root / "marts/manifest.json").read_bytes() == manifest  # the marts are not touched
 
-    assert instance.get_materialized_partitions(YEAR_REPORT) == {"2020"}
+    assert instance.get_materialized_partitions(YEAR_REPORT) == {"2020", "2021"}  # 2021 by the refresh
+    assert instance.get_latest_materialization_event(YEAR_REPORT).run_id == result.run_id  # type: ignore[union-attr]
     materialization = result.asset_materializations_for_node("reports__year_report")[0]
     metadata = materialization.metadata
     assert materialization.partition == "2020"
