@@ -3,7 +3,7 @@
 A delivered file is identified by its content and where it was delivered: `file_id` is the sha256 of the content's
 sha256 (`content_hash`), its kind of folder and its municipality (METHODS 1: the municipality is the delivery
 folder's, so the same bytes in two municipalities' folders are two deliveries). Each run:
-1. `scan_deliveries` lists DIR/raw (re-hashing only files whose size or mtime changed) into ingest.deliveries;
+1. `scan_deliveries` lists DIR/raw (re-hashing only files whose size, mtime or ctime changed) into ingest.deliveries;
 2. `load_new_files` parses every content not loaded before into ingest.invoice_rows / ingest.order_rows (typed
    rows with a reject reason, stored narrow under the content's integer file_key) and registers it in
    ingest.files, or records why the whole file cannot be read; same-layout CSV files are read together by one
@@ -57,6 +57,9 @@ class Delivery:
     folder: str  # the municipality folder as delivered ('159', '0159', 'abc')
     size_bytes: int
     mtime_ns: int
+    # The status-change time: the kernel sets it on every write (and rename); unlike mtime no tool (touch -d,
+    # rsync -t, tar, unzip) can set it back, so a file rewritten with its old size and mtime is still seen.
+    ctime_ns: int
 
 
 def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -74,8 +77,10 @@ def ensure_ingest_tables(con: duckdb.DuckDBPyConnection) -> None:
         create table if not exists ingest.deliveries (
             source_file varchar primary key, kind varchar, folder varchar, folder_kommunekode varchar,
             size_bytes bigint, mtime_ns bigint, delivered_at timestamp, content_hash varchar, file_id varchar,
-            too_long_line bigint)
+            too_long_line bigint, ctime_ns bigint)
     """)
+    # A warehouse from before ctime_ns: its files are hashed once more (same content, same file_id: nothing reloads)
+    con.execute("alter table ingest.deliveries add column if not exists ctime_ns bigint")
     con.execute("""
         create table if not exists ingest.files (
             file_id varchar primary key, file_key integer, kind varchar, source_format varchar,
@@ -166,9 +171,31 @@ def list_deliveries(raw: Path) -> list[Delivery]:
             for relative, stat in sorted(_files_in(base), key=lambda item: item[0]):
                 folder = relative[0] if len(relative) > 1 else ""  # '' : directly in raw/<kind>/
                 found.append(
-                    Delivery("/".join((kind, *relative)), kind, folder, stat.st_size, stat.st_mtime_ns)
+                    Delivery(
+                        "/".join((kind, *relative)),
+                        kind,
+                        folder,
+                        stat.st_size,
+                        stat.st_mtime_ns,
+                        stat.st_ctime_ns,
+                    )
                 )
     return found
+
+
+RAW_FINGERPRINT = "raw_fingerprint"  # metadata of ingest/deliveries: the raw/ that the refresh loaded
+
+
+def raw_fingerprint(raw: Path, deliveries: list[Delivery]) -> str:
+    """A fingerprint of DIR/raw from the deliveries' names, sizes and times and the reference files' (no file is
+    read): the raw-folder sensor's cursor, and the ingest's metadata (the state the last refresh loaded)."""
+    digest = hashlib.sha256()
+    for d in deliveries:
+        digest.update(f"{d.source_file}\t{d.size_bytes}\t{d.mtime_ns}\t{d.ctime_ns}\n".encode())
+    for reference in sorted((raw / "reference").glob("*.csv")):
+        stat = reference.stat()
+        digest.update(f"{reference.name}\t{stat.st_size}\t{stat.st_mtime_ns}\t{stat.st_ctime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def _files_in(folder: Path, inside: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], os.stat_result]]:
@@ -198,17 +225,25 @@ def digest_file(path: Path, kind: str) -> tuple[str, int | None]:
     return sha.hexdigest(), too_long_line
 
 
-def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[str, int]:
-    """Refresh ingest.deliveries from DIR/raw; hash only what is new or changed since the last scan."""
+def scan_deliveries(
+    con: duckdb.DuckDBPyConnection, data_dir: DataDir, deliveries: list[Delivery] | None = None
+) -> dict[str, int]:
+    """Refresh ingest.deliveries from DIR/raw (listed by the caller, or here); hash only what is new or changed
+    since the last scan: a file whose name, size, mtime and ctime are all as before has its content as before."""
     ensure_ingest_tables(con)
-    deliveries = list_deliveries(data_dir.raw)
+    if deliveries is None:
+        deliveries = list_deliveries(data_dir.raw)
     known = {
-        (source, size, mtime): (content_hash, too_long_line)
-        for source, size, mtime, content_hash, too_long_line in con.execute(
-            "select source_file, size_bytes, mtime_ns, content_hash, too_long_line from ingest.deliveries"
+        (source, size, mtime, ctime): (content_hash, too_long_line)
+        for source, size, mtime, ctime, content_hash, too_long_line in con.execute(
+            "select source_file, size_bytes, mtime_ns, ctime_ns, content_hash, too_long_line from ingest.deliveries"
         ).fetchall()
     }
-    to_hash = [d for d in deliveries if (d.source_file, d.size_bytes, d.mtime_ns) not in known]
+
+    def stamp(d: Delivery) -> tuple[str, int, int, int]:
+        return (d.source_file, d.size_bytes, d.mtime_ns, d.ctime_ns)
+
+    to_hash = [d for d in deliveries if stamp(d) not in known]
     digests: dict[Delivery, tuple[str, int | None]] = {}
     total_bytes, done_bytes = sum(d.size_bytes for d in to_hash), 0
     with ThreadPoolExecutor(max_workers=2) as pool:  # hashlib releases the GIL
@@ -218,15 +253,14 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
             done_bytes += delivery.size_bytes
             if done % 100 == 0 or done == len(to_hash):
                 progress.show("hashing", done_bytes, total_bytes, f"{done:,}/{len(to_hash):,} files")
-    digests.update(
-        {d: known[(d.source_file, d.size_bytes, d.mtime_ns)] for d in deliveries if d not in digests}
-    )
+    digests.update({d: known[stamp(d)] for d in deliveries if d not in digests})
     rows = {
         "source_file": [d.source_file for d in deliveries],
         "kind": [d.kind for d in deliveries],
         "folder": [d.folder for d in deliveries],
         "size_bytes": [d.size_bytes for d in deliveries],
         "mtime_ns": [d.mtime_ns for d in deliveries],
+        "ctime_ns": [d.ctime_ns for d in deliveries],
         "content_hash": [digests[d][0] for d in deliveries],
         "too_long_line": [digests[d][1] for d in deliveries],
     }
@@ -234,8 +268,8 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         rows,
         schema=pa.schema([
             ("source_file", pa.string()), ("kind", pa.string()), ("folder", pa.string()),
-            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("content_hash", pa.string()),
-            ("too_long_line", pa.int64()),
+            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()), ("ctime_ns", pa.int64()),
+            ("content_hash", pa.string()), ("too_long_line", pa.int64()),
         ]),
     )  # fmt: skip
     con.register("scanned_deliveries", scanned)
@@ -249,7 +283,7 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
                    -- the delivery's identity: its content in its place (kind of folder, municipality)
                    sha256(concat_ws('|', s.content_hash, s.kind, coalesce(k.kommunekode, 'folder ' || s.folder)))
                        as file_id,
-                   s.too_long_line
+                   s.too_long_line, s.ctime_ns
             from scanned_deliveries s
             left join reference.kommuner k on k.kommunekode = normalise_kommunekode(s.folder)
         """)
@@ -258,11 +292,11 @@ def scan_deliveries(con: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
             where not exists (
                 select 1 from wanted_deliveries w
                 where w.source_file = d.source_file and w.size_bytes = d.size_bytes and w.mtime_ns = d.mtime_ns
-                    and w.file_id = d.file_id
+                    and w.ctime_ns is not distinct from d.ctime_ns and w.file_id = d.file_id
             )
         """)
         con.execute("""
-            insert into ingest.deliveries
+            insert into ingest.deliveries by name
             select * from wanted_deliveries
             where source_file not in (select source_file from ingest.deliveries)
         """)

@@ -1,10 +1,10 @@
 """When things run: the report years (partitions), the raw-folder sensor and the schedules."""
 
-import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dagster import (
+    AssetKey,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -18,10 +18,11 @@ from dagster import (
 )
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-from assets.loading import list_deliveries
+from assets.loading import RAW_FINGERPRINT, list_deliveries, raw_fingerprint
 from pipelines.resources import Warehouse
 
 TIMEZONE = "Europe/Copenhagen"
+DELIVERIES_KEY = AssetKey(["ingest", "deliveries"])
 FIRST_REPORT_YEAR = 2017  # the first year of "E-handel i tal" in this pipeline (ehandel generate's default)
 
 # Report years are calendar-year time windows, keyed "2019". A time window (not a static list, not dynamic
@@ -35,15 +36,17 @@ REPORT_YEARS = TimeWindowPartitionsDefinition(
 
 
 def raw_folder_state(warehouse: Warehouse) -> tuple[str, int]:
-    """A fingerprint of DIR/raw from names, sizes and modification times only (no file is read)."""
-    digest = hashlib.sha256()
+    """(fingerprint of DIR/raw, number of deliveries): names, sizes and times only (no file is read)."""
     deliveries = list_deliveries(warehouse.paths.raw)
-    for d in deliveries:
-        digest.update(f"{d.source_file}\t{d.size_bytes}\t{d.mtime_ns}\n".encode())
-    for reference in sorted((warehouse.paths.raw / "reference").glob("*.csv")):
-        stat = reference.stat()
-        digest.update(f"{reference.name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest(), len(deliveries)
+    return raw_fingerprint(warehouse.paths.raw, deliveries), len(deliveries)
+
+
+def _last_loaded_state(context: SensorEvaluationContext) -> str | None:
+    """The fingerprint of raw/ as the latest refresh in this instance loaded it (ingest/deliveries' metadata)."""
+    event = context.instance.get_latest_materialization_event(DELIVERIES_KEY)
+    materialization = event.asset_materialization if event is not None else None
+    value = materialization.metadata.get(RAW_FINGERPRINT) if materialization is not None else None
+    return getattr(value, "value", None)
 
 
 def build_raw_folder_sensor(job: UnresolvedAssetJobDefinition):
@@ -52,12 +55,18 @@ def build_raw_folder_sensor(job: UnresolvedAssetJobDefinition):
         job=job,
         minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.STOPPED,
-        description="Starts a refresh when files arrive in, change in or leave DIR/raw (cursor: the folder's fingerprint).",
+        description=(
+            "Starts a refresh when files arrive in, change in or leave DIR/raw (cursor: the folder's fingerprint of "
+            "names, sizes and times). Switched on after a refresh, it waits for the next change."
+        ),
     )
     def raw_folder_sensor(context: SensorEvaluationContext, warehouse: Warehouse):
         state, files = raw_folder_state(warehouse)
         if state == context.cursor:
             return SkipReason(f"raw/ unchanged ({files} files)")
+        if context.cursor is None and state == _last_loaded_state(context):
+            context.update_cursor(state)  # switched on after a refresh: nothing new to load yet
+            return SkipReason(f"raw/ unchanged since the last refresh loaded it ({files} files)")
         context.update_cursor(state)
         return RunRequest(run_key=state, tags={"ehandel/trigger": "raw_folder", "ehandel/files": str(files)})
 

@@ -55,6 +55,25 @@ def test_sensor_starts_a_run_when_raw_changes(tmp_path):
         assert isinstance(removed, RunRequest) and after_removal == cursor  # back to the empty folder
 
 
+def test_a_sensor_switched_on_after_a_refresh_waits_for_the_next_change(tmp_path):
+    """With no cursor yet, the sensor compares raw/ with what the latest refresh loaded: a full refresh of
+    unchanged data is not started just because the sensor was switched on."""
+    from tests.test_end_to_end import tiny_data_set
+
+    root = tmp_path / "data"
+    tiny_data_set(root)
+    defs = build_definitions(str(root))
+    warehouse = Warehouse(data_dir=str(root))
+    with DagsterInstance.ephemeral() as instance:
+        assert defs.resolve_job_def("refresh_warehouse").execute_in_process(instance=instance).success
+        first, cursor = evaluate(defs, warehouse, None, instance)
+        assert isinstance(first, SkipReason) and "since the last refresh" in str(first.skip_message)
+        assert cursor is not None
+        (root / "raw/invoices/0159/late.csv").write_text("fakturanummer;beloeb\nF9;1\n", encoding="utf-8")
+        arrived, _ = evaluate(defs, warehouse, cursor, instance)
+        assert isinstance(arrived, RunRequest)
+
+
 def test_monthly_schedule_requests_the_refresh_job(tmp_path):
     defs = build_definitions(str(tmp_path / "data"))
     schedule = defs.resolve_schedule_def("monthly_refresh")

@@ -419,3 +419,20 @@ def test_xml_batches_committed_while_the_next_are_parsed_give_the_rows_of_one_ba
         state == "loaded" for source, (state, _) in status.items() if source != "ubl/0159/zz_early.xml"
     )
     assert "EARLY-1" not in {document for document, *_ in lines}
+
+
+def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(data):
+    """A correction of the same length whose mtime was set back (touch -d, rsync -t, unzip) is new content all the
+    same: its ctime changed, so it is hashed again. An independent audit found the old content kept, as the listing
+    compared size and mtime only."""
+    first = f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;469,36;2.2;\n"
+    path = deliver(data, "invoices/0159/a.csv", first, mtime=1_600_000_000)
+    _, lines, _ = ingest(data)
+    assert [line[2] for line in lines] == [Decimal("469.36")]
+    size = path.stat().st_size
+    deliver(data, "invoices/0159/a.csv", first.replace("469,36", "469,37"), mtime=1_600_000_000)
+    assert path.stat().st_size == size and path.stat().st_mtime_ns == 1_600_000_000 * 10**9
+    _, lines, _ = ingest(data)
+    assert [line[2] for line in lines] == [Decimal("469.37")]
+    with connect(data.warehouse) as con:
+        assert loading.scan_deliveries(con, data) == {"files": 1, "hashed": 0}  # unchanged since: not hashed
