@@ -36,7 +36,7 @@ from assets.readers import csv_files
 from assets.readers.layouts import canonical_columns
 from pipelines import progress
 from pipelines.settings import SQL_DIR, DataDir
-from pipelines.warehouse import forget_incremental_tables, sql_literal
+from pipelines.warehouse import forget_incremental_contents, forget_incremental_tables, sql_literal
 
 KINDS = ("invoices", "orders", "ubl")
 TARGET_TABLE = {"invoices": "invoice_rows", "orders": "order_rows"}
@@ -837,6 +837,43 @@ def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
         con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids])
     con.execute("commit")
     return len(gone)
+
+
+def forget_files_dated_ahead(con: duckdb.DuckDBPyConnection) -> int:
+    """Forget the loaded contents with a row refused for a date after the day it was loaded that is now past:
+    they are read again in this run, as a run from scratch would read them today. A row dated tomorrow is
+    implausible today and plausible tomorrow; without this the row would stay refused until the file changed,
+    and the figures would differ from a cold run on the same raw/ (an independent audit found it). The
+    incremental tables compute those contents and municipalities again (forget_incremental_contents)."""
+    ensure_ingest_tables(con)
+    file_ids = [
+        row[0]
+        for row in con.execute("""
+            select distinct f.file_id
+            from ingest.files f
+            join (
+                select file_key, issue_date as day from ingest.invoice_rows where reject_reason is not null
+                union all
+                select file_key, order_date from ingest.order_rows where reject_reason is not null
+            ) r using (file_key)
+            where r.day > cast(f.loaded_at as date) and r.day <= load_date()
+        """).fetchall()
+    ]
+    if not file_ids:
+        return 0
+    con.execute("begin")
+    try:
+        delete_loaded_rows(con, file_ids)
+        for table in ("file_checks", "files"):
+            con.execute(
+                f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids]
+            )
+        forget_incremental_contents(con, file_ids)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(file_ids)
 
 
 def delete_loaded_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:

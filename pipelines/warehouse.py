@@ -253,6 +253,15 @@ def incremental_state(con: duckdb.DuckDBPyConnection, schema: str, table: str) -
     return {"rebuilt": bool(rebuilt), changed_key: changed, "removed_rows": removed_rows}
 
 
+def forget_incremental_contents(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
+    """Every incremental table computes these contents (and their municipalities) again on its next update, as if
+    they had just arrived: they leave the deliveries the tables were last computed from."""
+    if table_exists(con, *INCREMENTAL_DELIVERIES.split(".")):
+        con.execute(
+            f"delete from {INCREMENTAL_DELIVERIES} where file_id in (select unnest(?::varchar[]))", [file_ids]
+        )
+
+
 def forget_incremental_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every incremental table is rebuilt by its next run (e.g. the ingest tables were read again from DIR/raw)."""
     for table in STATE_COLUMNS:

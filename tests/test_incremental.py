@@ -4,6 +4,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -289,3 +290,45 @@ def test_state_of_another_shape_rebuilds_every_incremental_table():
         assert con.execute("select goods_lines from intermediate.int_invoice_file_copies").fetchall() == [
             (1,)
         ]
+
+
+def _as_if_today_were(root: Path, day: date) -> None:
+    """The clock moved on: the warehouse's day of loading (the macro load_date() of sql/macros.sql, which the
+    ingest SQL and the file checks read) set to `day`. A run keeps it (the macros are re-made only when
+    sql/macros.sql changes)."""
+    with connect(DataDir(root).warehouse) as con:
+        con.execute(f"create or replace macro load_date() as date '{day.isoformat()}'")
+
+
+def test_a_row_dated_ahead_is_read_again_once_its_day_has_come(tmp_path):
+    """A row dated tomorrow is refused today ("a date in the future"). Tomorrow a run from scratch accepts it, so
+    the warm run must too: its file is read again. An independent audit found the row refused for good."""
+    today = datetime.now(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    root = tmp_path / "warm"
+    tiny_data_set(root)
+    header = (root / "raw/invoices/0159/2021.csv").read_text(encoding="utf-8").splitlines()[0]
+    (root / "raw/invoices/0440/late.csv").write_text(
+        f"{header}\nF9;Faktura;{today};11111111;;;1;2.2;;60,00\nF10;Faktura;{tomorrow};11111111;;;1;2.2;;40,00\n",
+        encoding="utf-8",
+    )
+
+    def late_file(data: Path) -> tuple:
+        with duckdb.connect() as con:
+            return con.execute(
+                "select rows_read, rows_accepted, rows_quarantined from read_parquet(?) "
+                "where source_file = 'invoices/0440/late.csv'",
+                [str(data / "marts/ingest_log.parquet")],
+            ).fetchone()
+
+    run(root)
+    assert late_file(root) == (2, 1, 1)  # F10 refused: dated after the day of loading
+    _as_if_today_were(root, tomorrow)
+    run(root)
+    assert late_file(root) == (2, 2, 0)
+    cold = tmp_path / "cold"
+    shutil.copytree(root / "raw", cold / "raw")
+    _as_if_today_were(cold, tomorrow)
+    run(cold)
+    assert late_file(cold) == (2, 2, 0)
+    assert mart_bytes(root) == mart_bytes(cold)
