@@ -54,15 +54,20 @@ _CHECK_DEPS = sorted(
 )
 
 
-def evaluate_all(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
-    """Run every warehouse-level check; (re)write marts.mart_checks with this run's evaluations."""
+def evaluate(con: duckdb.DuckDBPyConnection, only: "set[tuple[str, str]] | None" = None) -> list[dict]:
+    """Evaluate the warehouse-level checks (`only`: those (asset 'layer/table', check_name)); nothing is written."""
     from assets.quality import marts as mart_checks
 
-    evaluations = [
-        *mart_checks.file_check_summaries(con),
-        *mart_checks.run_mart_suites(con),
-        *mart_checks.run_sql_checks(con),
+    return [
+        *mart_checks.file_check_summaries(con, only),
+        *mart_checks.run_mart_suites(con, only),
+        *mart_checks.run_sql_checks(con, only),
     ]
+
+
+def evaluate_all(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
+    """Run every warehouse-level check; (re)write marts.mart_checks with this run's evaluations."""
+    evaluations = evaluate(con)
     rows = [(run_id, *(e[c] for c in CHECK_COLUMNS[1:])) for e in evaluations]
     con.execute("begin")
     try:
@@ -132,20 +137,25 @@ SEVERITY_NOTE = {
     pool="duckdb",
 )
 def quality_checks(context: AssetCheckExecutionContext, warehouse: Warehouse):
-    """Report the run's evaluations (marts.mart_checks) on the assets they concern. Checks executed on their own
-    (the UI's "Execute" on a check, no mart_checks in the run) evaluate every check again on the warehouse as it is
-    now; marts.mart_checks then holds those evaluations (the published checks.parquet stays as published)."""
-    run_id = context.run.run_id
+    """Report the run's evaluations (marts.mart_checks) on the assets they concern. Checks run without
+    marts/mart_checks in the run (the UI's "Execute" on a check, or a mart materialised alone with its checks) are
+    evaluated here on the warehouse as it is now; marts.mart_checks keeps the evaluations of the last full run."""
     selected = context.selected_asset_check_keys
     with warehouse.connect() as con:
-        query = (
+        rows = con.execute(
             "select asset, check_name, engine, severity, passed, description, details from marts.mart_checks "
-            "where run_id = ?"
-        )
-        rows = con.execute(query, [run_id]).fetchall()
+            "where run_id = ?",
+            [context.run.run_id],
+        ).fetchall()
         if not rows:
-            evaluate_all(con, run_id)
-            rows = con.execute(query, [run_id]).fetchall()
+            only = {(key.asset_key.to_user_string(), key.name) for key in selected}
+            rows = [
+                tuple(
+                    e[c]
+                    for c in ("asset", "check_name", "engine", "severity", "passed", "description", "details")
+                )
+                for e in evaluate(con, only)
+            ]
     for asset_path, name, engine, severity, passed, description, details in rows:
         if AssetCheckKey(_asset_key(asset_path), name) not in selected:
             continue
