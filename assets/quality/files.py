@@ -231,8 +231,9 @@ def validate_files(
     verdicts = {file_id: FileVerdict(file_id) for file_id in file_ids}
     if not file_ids:
         return verdicts
-    if today is None:  # the ingest SQL's day of loading (sql/macros.sql)
-        (today,) = con.execute("select load_date()").fetchall()[0]
+    day: date = (
+        today or con.execute("select load_date()").fetchall()[0][0]
+    )  # the ingest SQL's (sql/macros.sql)
     # The profile finds a file's rows through its ingest.files row: a file not registered yet would have no
     # rows and pass every check unseen (XML documents did, until their registration came first).
     registered = con.execute(
@@ -242,7 +243,7 @@ def validate_files(
         raise RuntimeError(f"file checks on {len(file_ids) - registered} files not in ingest.files")
     frame = _with_dtypes(profile(con, kind, file_ids))
     kommunekoder = [row[0] for row in con.execute("select kommunekode from reference.kommuner").fetchall()]
-    outcomes = gx.validate(frame, _expectations(kind, today, kommunekoder))
+    outcomes = gx.validate(frame, _expectations(kind, day, kommunekoder))
     # per check and file: the offending values (a failure with no offending row concerns every file)
     failures: dict[str, dict[str, list]] = {}
     for outcome in outcomes:
