@@ -35,7 +35,7 @@ MART_KEYS.append(CHECKS_KEY)  # marts.mart_checks (assets/checks.py) is publishe
     deps=MART_KEYS,
     kinds={"parquet"},
     description=(
-        "Every marts.mart_<name> table as <name>.parquet with manifest.json (fingerprint, code, run), written "
+        "Every `marts.mart_<name>` table as `<name>.parquet` with `manifest.json` (fingerprint, code, run), written "
         "into this run's publication; DIR/marts/ shows them once reports/site has switched the publication in"
     ),
     pool="duckdb",
@@ -140,7 +140,7 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
     partitions_def=REPORT_YEARS,
     kinds={"html"},
     description=(
-        "One year's reports (DIR/reports/<year>/: the national page and every municipality's page) re-rendered "
+        "One year's reports (`DIR/reports/<year>/`: the national page and every municipality's page) re-rendered "
         "from the published marts and published atomically with every other page kept as it is: the yearly "
         "publication and backfills of a year (job publish_year)"
     ),

@@ -33,10 +33,16 @@ class SqlFileError(RuntimeError):
 
 
 def _description(path: Path) -> str:
-    lines = [
-        line[2:].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("--")
-    ]
-    return " ".join(line for line in lines if not line.startswith("materialized:")) or path.stem
+    """The SQL file's leading comment block, its lines kept (the UI renders it as Markdown: "* " lines are a
+    list); comments further down explain the SQL and are not part of it."""
+    header = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[3:] if line.startswith("-- ") else line[2:]
+        if not text.startswith("materialized:"):
+            header.append(text.rstrip())
+    return "\n".join(header) or path.stem
 
 
 def _key(path: Path) -> AssetKey:
@@ -110,8 +116,9 @@ def sql_tables(context: AssetExecutionContext, warehouse: Warehouse):
 
 
 def tables_summary(seconds: dict[str, float]) -> str:
-    """The step's closing log line: how many tables, their seconds, the five slowest (`make bench` prints it)."""
+    """The step's closing log line: how many tables, their seconds in SQL (the step also stores each table's
+    materialization and preview: its own time is longer), the five slowest (`make bench` prints it)."""
     slowest = sorted(seconds.items(), key=lambda item: -item[1])[:5]
-    return f"{len(seconds)} tables in {sum(seconds.values()):.1f} s; slowest: " + ", ".join(
+    return f"{len(seconds)} tables in {sum(seconds.values()):.1f} s of SQL; slowest: " + ", ".join(
         f"{name} {spent:.1f} s" for name, spent in slowest
     )

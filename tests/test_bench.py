@@ -29,7 +29,7 @@ def test_the_bench_finds_the_sql_step_summary_in_a_run_log():
     summary = tables_summary({"intermediate.int_a": 2.0, "marts.mart_b": 0.3, "staging.stg_c": 0.0})
     assert (
         summary
-        == "3 tables in 2.3 s; slowest: intermediate.int_a 2.0 s, marts.mart_b 0.3 s, staging.stg_c 0.0 s"
+        == "3 tables in 2.3 s of SQL; slowest: intermediate.int_a 2.0 s, marts.mart_b 0.3 s, staging.stg_c 0.0 s"
     )
     log = (
         LOG

@@ -6,6 +6,7 @@ from dagster import AssetKey, AssetSelection, DagsterInstance, define_asset_job
 
 import assets.sql_assets as sql_assets
 from pipelines.cli import _failure_line
+from pipelines.settings import SQL_DIR
 from pipelines.warehouse import connect, sql_dependencies, sql_files, sql_table_name
 from tests.test_end_to_end import refresh_tiny_data_set
 
@@ -84,3 +85,15 @@ def test_a_failing_sql_file_is_named_in_the_error(built, monkeypatch):
     assert _failure_line(error).endswith(
         'SqlFileError: staging.stg_files (sql/staging/stg_files.sql): Binder Error: Referenced column "x" not found'
     )
+
+
+def test_a_tables_description_is_its_sql_files_header_as_markdown():
+    """The leading comment block, lines kept ("* " bullets stay a list in the UI); comments inside the SQL are
+    not part of it (the UI showed them run together after the header)."""
+    text = sql_assets._description(SQL_DIR / "intermediate" / "int_agreement_spend.sql")
+    assert text.startswith("Grain: one row per (year, kommunekode, aftalenummer, category)")
+    assert "\n* an agreement covers a category from its earliest gyldig_fra" in text
+    assert text.endswith(
+        "category_suppliers, agreement_suppliers and other_suppliers (of the rest of the spend)."
+    )
+    assert "materialized:" not in text and "the goods spend per document" not in text
