@@ -116,10 +116,12 @@ def _asset_key(asset_path: str) -> AssetKey:
 
 
 # What the severity does, in the UI beside each check (Dagster shows every check as non-blocking: the gate is ours).
-SEVERITY_NOTE = {
-    "ERROR": "ERROR: a failure withholds the years it concerns from the reports (a file check: keeps the file out)",
-    "WARN": "WARN: published with a warning on the quality page",
-}
+def _severity_note(asset_path: str, severity: str) -> str:
+    if severity == "WARN":
+        return "WARN: published with a warning on the quality page"
+    if asset_path.startswith("ingest/"):
+        return "ERROR: a file failing it is kept out of the figures"
+    return "ERROR: a failure withholds the years it concerns from the reports"
 
 
 @multi_asset_check(
@@ -127,7 +129,7 @@ SEVERITY_NOTE = {
         AssetCheckSpec(
             name,
             asset=_asset_key(asset_path),
-            description=f"{description} ({SEVERITY_NOTE[severity]})",
+            description=f"{description} [{_severity_note(asset_path, severity)}]",
             additional_deps=[CHECKS_KEY],
         )
         for asset_path, name, severity, description in all_check_names()

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import (
@@ -68,7 +69,9 @@ def published_marts(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
         "run's marts and reports are published together in one atomic switch (pipelines/publication.py)"
     ),
 )
-def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def site(
+    context: AssetExecutionContext, warehouse: Warehouse
+) -> Iterator[MaterializeResult | AssetMaterialization]:
     from reports.render import render_site
 
     paths = warehouse.paths
@@ -104,33 +107,34 @@ def site(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
     index = paths.reports / "index.html"
     context.log.info(f"report: {index} ({len(pages)} pages with the index and the method page)")
     per_year = pages_per_year(new / "reports", pages)
-    # Each year published here is a materialisation of its reports/year_report partition too: the partitions page
-    # shows which years are published (and by which run), not "Missing" until a year is re-published alone.
-    partitions = set(REPORT_YEARS.get_partition_keys())
-    for year, count in per_year.items():
-        if year in partitions:
-            context.log_event(
-                AssetMaterialization(
-                    asset_key=YEAR_REPORT_KEY,
-                    partition=year,
-                    description="published with every year by reports/site",
-                    metadata={"pages": count, "publication": run_id},
-                )
-            )
     links = {"index": MetadataValue.path(str(index))}
     if per_year:
         links["latest_national_page"] = MetadataValue.path(str(paths.reports / max(per_year) / "index.html"))
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "pages": len(pages),
             **links,
             "pages_per_year": MetadataValue.md(
                 "| year | pages |\n|---|---|\n" + "".join(f"| {y} | {n} |\n" for y, n in per_year.items())
             ),
-            "withheld_years": MetadataValue.json({str(y): r for y, r in withheld.items()}),
-            "publication": run_id,
+            "withheld_years": MetadataValue.md(
+                "".join(f"- {y}: {r}\n" for y, r in sorted(withheld.items())) or "none"
+            ),
+            "publication": new.name,
         }
     )
+    # Each year published here is a materialisation of its reports/year_report partition too: the partitions page
+    # shows which years are published (and by which run), not "Missing" until a year is re-published alone.
+    # After reports/site's own event, so that the UI does not take the years for older than their upstream.
+    partitions = set(REPORT_YEARS.get_partition_keys())
+    for year, count in per_year.items():
+        if year in partitions:
+            yield AssetMaterialization(
+                asset_key=YEAR_REPORT_KEY,
+                partition=year,
+                description="published with every year by reports/site",
+                metadata={"pages": count, "publication": new.name},
+            )
 
 
 @asset(
@@ -168,7 +172,7 @@ def year_report(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
             "pages": len(pages),
             "municipality_pages": sum(p.name != "index.html" for p in pages),
             "input_fingerprint": stamp["input_fingerprint"],
-            "publication": run_id,
+            "publication": new.name,
         }
     )
 

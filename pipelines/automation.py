@@ -64,7 +64,9 @@ def build_raw_folder_sensor(job: UnresolvedAssetJobDefinition):
         state, files = raw_folder_state(warehouse)
         if state == context.cursor:
             return SkipReason(f"raw/ unchanged ({files} files)")
-        if context.cursor is None and state == _last_loaded_state(context):
+        if not context.cursor and state == _last_loaded_state(
+            context
+        ):  # no cursor yet (the UI's preview: '')
             context.update_cursor(state)  # switched on after a refresh: nothing new to load yet
             return SkipReason(f"raw/ unchanged since the last refresh loaded it ({files} files)")
         context.update_cursor(state)

@@ -66,6 +66,8 @@ def test_a_sensor_switched_on_after_a_refresh_waits_for_the_next_change(tmp_path
     warehouse = Warehouse(data_dir=str(root))
     with DagsterInstance.ephemeral() as instance:
         assert defs.resolve_job_def("refresh_warehouse").execute_in_process(instance=instance).success
+        preview, _ = evaluate(defs, warehouse, "", instance)  # the UI's "Preview tick result" sends ''
+        assert isinstance(preview, SkipReason)
         first, cursor = evaluate(defs, warehouse, None, instance)
         assert isinstance(first, SkipReason) and "since the last refresh" in str(first.skip_message)
         assert cursor is not None

@@ -587,6 +587,11 @@ def test_each_check_says_what_its_severity_does():
 
     descriptions = {spec.name: spec.description for spec in quality_checks.check_specs}
     assert descriptions["share_of_spend_leap"].endswith(
-        "(WARN: published with a warning on the quality page)"
+        "[WARN: published with a warning on the quality page]"
     )
-    assert "(ERROR: a failure withholds the years it concerns" in descriptions["goods_spend_conserved"]
+    assert descriptions["goods_spend_conserved"].endswith(
+        "[ERROR: a failure withholds the years it concerns from the reports]"
+    )
+    assert descriptions["file_required_values"].endswith(
+        "[ERROR: a file failing it is kept out of the figures]"
+    )

@@ -41,6 +41,9 @@ def test_the_refresh_marks_the_years_it_published(refreshed):
     assert instance.get_materialized_partitions(YEAR_REPORT) == {"2020", "2021"}
     event = instance.get_latest_materialization_event(YEAR_REPORT)
     assert event is not None and event.run_id == refresh_run
+    # recorded after reports/site's own event: the UI would take the years for older than their upstream
+    site = instance.get_latest_materialization_event(AssetKey(["reports", "site"]))
+    assert site is not None and event.timestamp > site.timestamp
 
 
 def test_publishing_a_year_replaces_only_that_years_pages(refreshed):
