@@ -436,3 +436,17 @@ def test_a_file_rewritten_with_its_old_size_and_mtime_is_read_again(data):
     assert [line[2] for line in lines] == [Decimal("469.37")]
     with connect(data.warehouse) as con:
         assert loading.scan_deliveries(con, data) == {"files": 1, "hashed": 0}  # unchanged since: not hashed
+
+
+def test_a_warehouse_from_before_the_ctime_hashes_its_files_once_and_reloads_nothing(data):
+    """ingest.deliveries gained ctime_ns: an older warehouse gets the column, hashes each file once more (its
+    stamp is unknown) and finds the same contents, so no file is loaded again."""
+    deliver(data, "invoices/0159/a.csv", f"{HEADER}\n159;F1;Faktura;2021-01-05;12345678;1;10,00;2.2;\n")
+    ingest(data)
+    with connect(data.warehouse) as con:
+        con.execute("alter table ingest.deliveries drop column ctime_ns")
+        keys = con.execute("select file_id, file_key from ingest.files").fetchall()
+        assert loading.scan_deliveries(con, data) == {"files": 1, "hashed": 1}
+        assert loading.load_new_files(con, data, log=lambda _: None)["csv_files"] == 0
+        assert con.execute("select file_id, file_key from ingest.files").fetchall() == keys
+        assert loading.scan_deliveries(con, data) == {"files": 1, "hashed": 0}
