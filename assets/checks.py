@@ -27,7 +27,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from assets.quality.marts import CHECKS_DIR, all_check_names
+from assets.quality.marts import CHECKS_DIR, Selection, all_check_names
 from pipelines.resources import Warehouse
 from pipelines.warehouse import sql_dependencies, sql_files, sql_table_name
 
@@ -54,7 +54,7 @@ _CHECK_DEPS = sorted(
 )
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, only: "set[tuple[str, str]] | None" = None) -> list[dict]:
+def evaluate(con: duckdb.DuckDBPyConnection, only: Selection = None) -> list[dict]:
     """Evaluate the warehouse-level checks (`only`: those (asset 'layer/table', check_name)); nothing is written."""
     from assets.quality import marts as mart_checks
 
@@ -143,21 +143,14 @@ def quality_checks(context: AssetCheckExecutionContext, warehouse: Warehouse):
     marts/mart_checks in the run (the UI's "Execute" on a check, or a mart materialised alone with its checks) are
     evaluated here on the warehouse as it is now; marts.mart_checks keeps the evaluations of the last full run."""
     selected = context.selected_asset_check_keys
+    reported = ("asset", "check_name", "engine", "severity", "passed", "description", "details")
     with warehouse.connect() as con:
         rows = con.execute(
-            "select asset, check_name, engine, severity, passed, description, details from marts.mart_checks "
-            "where run_id = ?",
-            [context.run.run_id],
+            f"select {', '.join(reported)} from marts.mart_checks where run_id = ?", [context.run.run_id]
         ).fetchall()
         if not rows:
             only = {(key.asset_key.to_user_string(), key.name) for key in selected}
-            rows = [
-                tuple(
-                    e[c]
-                    for c in ("asset", "check_name", "engine", "severity", "passed", "description", "details")
-                )
-                for e in evaluate(con, only)
-            ]
+            rows = [tuple(e[c] for c in reported) for e in evaluate(con, only)]
     for asset_path, name, engine, severity, passed, description, details in rows:
         if AssetCheckKey(_asset_key(asset_path), name) not in selected:
             continue

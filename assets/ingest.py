@@ -35,9 +35,8 @@ def ingest_raw(context: AssetExecutionContext, warehouse: Warehouse):
 
     paths = warehouse.paths
     deliveries = loading.list_deliveries(paths.raw)
-    fingerprint = loading.raw_fingerprint(
-        paths.raw, deliveries
-    )  # the state of raw/ this run loads (the sensor)
+    # the state of raw/ this run loads, kept as metadata for the raw-folder sensor
+    fingerprint = loading.raw_fingerprint(paths.raw, deliveries)
     with warehouse.connect() as con:
         scanned = loading.scan_deliveries(con, paths, deliveries)
         # The file and mart checks need GX later in the run. Imported while DuckDB loads the files (the GIL

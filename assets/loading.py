@@ -821,30 +821,25 @@ def forget_withdrawn_files(con: duckdb.DuckDBPyConnection) -> int:
 
     A delivery's file_id includes its place (kind of folder, municipality): a file moved out of a wrong folder
     (another municipality's, an unknown one, orders/ for invoices/) is a new delivery, loaded from where it is
-    now, and the old one's rows, municipality and reasons leave with it.
+    now, and the old one's rows, municipality and reasons leave with it. (The incremental tables see the file_id
+    gone from the deliveries and drop its rows themselves.)
     """
     ensure_ingest_tables(con)
-    gone = con.execute("""
-        select file_id, file_key from ingest.files
-        where file_id not in (select file_id from ingest.deliveries)
-    """).fetchall()
-    if not gone:
-        return 0
-    file_ids = [row[0] for row in gone]
-    con.execute("begin")
-    delete_loaded_rows(con, file_ids)
-    for table in ("file_checks", "files"):
-        con.execute(f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids])
-    con.execute("commit")
-    return len(gone)
+    file_ids = [
+        row[0]
+        for row in con.execute(
+            "select file_id from ingest.files where file_id not in (select file_id from ingest.deliveries)"
+        ).fetchall()
+    ]
+    _forget_loaded_files(con, file_ids, recompute=False)
+    return len(file_ids)
 
 
 def forget_files_dated_ahead(con: duckdb.DuckDBPyConnection) -> int:
     """Forget the loaded contents with a row refused for a date after the day it was loaded that is now past:
     they are read again in this run, as a run from scratch would read them today. A row dated tomorrow is
     implausible today and plausible tomorrow; without this the row would stay refused until the file changed,
-    and the figures would differ from a cold run on the same raw/ (an independent audit found it). The
-    incremental tables compute those contents and municipalities again (forget_incremental_contents)."""
+    and the figures would differ from a cold run on the same raw/ (an independent audit found it)."""
     ensure_ingest_tables(con)
     file_ids = [
         row[0]
@@ -859,8 +854,16 @@ def forget_files_dated_ahead(con: duckdb.DuckDBPyConnection) -> int:
             where r.day > cast(f.loaded_at as date) and r.day <= load_date()
         """).fetchall()
     ]
+    _forget_loaded_files(con, file_ids, recompute=True)
+    return len(file_ids)
+
+
+def _forget_loaded_files(con: duckdb.DuckDBPyConnection, file_ids: list[str], recompute: bool) -> None:
+    """Forget loaded contents in one transaction: their rows, their file checks and their ingest.files rows, so
+    that a content still delivered is loaded anew. `recompute`: the incremental tables compute these contents
+    (and their municipalities) again, though their file_ids stay among the deliveries."""
     if not file_ids:
-        return 0
+        return
     con.execute("begin")
     try:
         delete_loaded_rows(con, file_ids)
@@ -868,12 +871,12 @@ def forget_files_dated_ahead(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(
                 f"delete from ingest.{table} where file_id in (select unnest(?::varchar[]))", [file_ids]
             )
-        forget_incremental_contents(con, file_ids)
+        if recompute:
+            forget_incremental_contents(con, file_ids)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return len(file_ids)
 
 
 def delete_loaded_rows(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:

@@ -64,10 +64,9 @@ def build_raw_folder_sensor(job: UnresolvedAssetJobDefinition):
         state, files = raw_folder_state(warehouse)
         if state == context.cursor:
             return SkipReason(f"raw/ unchanged ({files} files)")
-        if not context.cursor and state == _last_loaded_state(
-            context
-        ):  # no cursor yet (the UI's preview: '')
-            context.update_cursor(state)  # switched on after a refresh: nothing new to load yet
+        # no cursor yet (None; the UI's "Preview tick result" sends ''): switched on after a refresh, nothing new
+        if not context.cursor and state == _last_loaded_state(context):
+            context.update_cursor(state)
             return SkipReason(f"raw/ unchanged since the last refresh loaded it ({files} files)")
         context.update_cursor(state)
         return RunRequest(run_key=state, tags={"ehandel/trigger": "raw_folder", "ehandel/files": str(files)})

@@ -59,7 +59,7 @@ def _execute(paths: DataDir):
     from dagster import DagsterInstance
 
     from pipelines.definitions import build_definitions
-    from pipelines.progress import live_run_progress
+    from pipelines.progress import live_progress
 
     job = build_definitions(str(paths.root)).resolve_job_def("refresh_warehouse")
     # The imported modules and definitions live as long as the process: the collector need not scan them again.
@@ -69,7 +69,7 @@ def _execute(paths: DataDir):
     gc.set_threshold(10_000, 20, 20)
     # Progress and warnings on the terminal; every step event stays in the run's log (make dev) and DEBUG on request.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level()}}}}
-    with DagsterInstance.get() as instance, live_run_progress():
+    with DagsterInstance.get() as instance, live_progress():
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
@@ -217,9 +217,8 @@ def export(
     except ExportError as error:
         fail(str(error))
         return
-    except (
-        Exception
-    ) as error:  # the target's file system (OS, fsspec, object storage): one line, no traceback
+    except Exception as error:
+        # the target's file system (OS, fsspec, object storage) can fail in any way: one line, no traceback
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         fail(f"cannot export to {to}: {type(error).__name__}{': ' + message if message else ''}")
         return

@@ -1,9 +1,10 @@
 """Progress of long commands: a live bar with rate and ETA on a terminal, plain log lines otherwise.
 
-`ehandel generate` reports through `progress_reporter`. `ehandel run` holds `live_run_progress` open around its
-in-process run: on a terminal each long phase of the run (hashing the files, CSV files, XML documents, SQL tables,
-report pages) updates a live bar through `show`, and the run's log lines print above the bars. Anywhere else
-(`make dev`, a pipe, a test) `show` returns False and the phase logs its plain line instead.
+A command holds `live_progress` open while it works: on a terminal each long phase (`ehandel run`: hashing the
+files, CSV files, XML documents, SQL tables, report pages; `ehandel generate`: the municipality-years) moves a live
+bar through `show`, and anything the command logs meanwhile prints above the bars. Anywhere else (`make dev`, a
+pipe, a test) `show` returns False and the phase logs a plain line instead (`TenthsLog` where the work is many
+equal steps).
 """
 
 import sys
@@ -11,34 +12,46 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-_live: Callable[[str, float, float, str], None] | None = None  # set while `ehandel run` draws on a terminal
+_live: Callable[[str, float, float, str], None] | None = None  # set while a command draws on a terminal
 
 
 @contextmanager
-def progress_reporter(title: str, unit: str = "steps") -> Iterator[Callable[[str, int, int], None]]:
-    """Yield `report(label, done, total)`; renders with rich on a TTY, else a line every ~10% of the work."""
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        columns = (
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[label]}"), TimeRemainingColumn(),
-        )  # fmt: skip
-        with Progress(*columns, transient=False) as bar:
-            task = bar.add_task(title, total=None, label="")
-
-            def report(label: str, done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total, label=label)
-
-            yield report
+def live_progress() -> Iterator[None]:
+    """On a terminal, a live bar per phase until the block ends (and nothing otherwise)."""
+    global _live
+    if not sys.stderr.isatty():
+        yield
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    decile = TenthsLog(title, unit)
+    columns = (
+        TextColumn("[bold]{task.description:<13}"), BarColumn(bar_width=30), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
+    )  # fmt: skip
+    # redirect_stderr: log lines written to sys.stderr as they come (Dagster's) print above the bars
+    with Progress(*columns, console=Console(stderr=True), redirect_stderr=True) as bars:
+        tasks: dict[str, TaskID] = {}
 
-    def report(label: str, done: int, total: int) -> None:
-        decile.log(done, total, label, lambda line: print(line, file=sys.stderr, flush=True))
+        def update(phase: str, done: float, total: float, detail: str) -> None:
+            if phase not in tasks:
+                tasks[phase] = bars.add_task(phase, total=total, detail=detail)
+            bars.update(tasks[phase], completed=done, total=total, detail=detail)
 
-    yield report
+        _live = update
+        try:
+            yield
+        finally:
+            _live = None
+
+
+def show(phase: str, done: float, total: float, detail: str = "") -> bool:
+    """Move the live bar of `phase` to done/total (any unit; the ETA follows its rate). False when no bar is drawn:
+    the caller logs its plain line instead."""
+    if _live is None:
+        return False
+    _live(phase, done, total, detail)
+    return True
 
 
 class TenthsLog:
@@ -63,39 +76,14 @@ class TenthsLog:
 
 
 @contextmanager
-def live_run_progress() -> Iterator[None]:
-    """For `ehandel run`: on a terminal, a live bar per phase of the run (and nothing otherwise)."""
-    global _live
-    if not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+def progress_reporter(title: str, unit: str = "steps") -> Iterator[Callable[[str, int, int], None]]:
+    """Yield `report(label, done, total)` for a command of one phase (`ehandel generate`): its live bar on a
+    terminal, else a line on stderr as each tenth is done."""
+    tenths = TenthsLog(title, unit)
 
-    columns = (
-        TextColumn("[bold]{task.description:<13}"), BarColumn(bar_width=30), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
-    )  # fmt: skip
-    # redirect_stderr: Dagster's log lines (written to sys.stderr as they come) print above the bars
-    with Progress(*columns, console=Console(stderr=True), redirect_stderr=True) as bars:
-        tasks: dict[str, TaskID] = {}
+    def report(label: str, done: int, total: int) -> None:
+        if not show(title, done, total, f"{done:,}/{total:,} {unit} {label}"):
+            tenths.log(done, total, label, lambda line: print(line, file=sys.stderr, flush=True))
 
-        def update(phase: str, done: float, total: float, detail: str) -> None:
-            if phase not in tasks:
-                tasks[phase] = bars.add_task(phase, total=total, detail=detail)
-            bars.update(tasks[phase], completed=done, total=total, detail=detail)
-
-        _live = update
-        try:
-            yield
-        finally:
-            _live = None
-
-
-def show(phase: str, done: float, total: float, detail: str = "") -> bool:
-    """Move the live bar of `phase` to done/total (any unit; the ETA follows its rate). False when no bar is drawn:
-    the caller logs its plain line instead."""
-    if _live is None:
-        return False
-    _live(phase, done, total, detail)
-    return True
+    with live_progress():
+        yield report

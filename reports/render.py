@@ -705,8 +705,9 @@ class _Site:
                 sorted(self.categories_n.get(year, []), key=_by_ehandel_spend),
                 "category",
                 "Kategori",
-                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner, størst e-handel først. Et indkøb med varer i flere "
-                "kategorier tælles i hver af dem, så andelene af e-handelsindkøb kan summe til mere end 100%.",
+                "Forbrug og e-handel pr. indkøbskategori, alle deltagende kommuner, størst e-handel først. "
+                "Et indkøb med varer i flere kategorier tælles i hver af dem, så andelene af e-handelsindkøb kan "
+                "summe til mere end 100%.",
                 extra_columns=[Column("ehandel_purchase_share", "Andel af e-handelsindkøb", "pct")]
                 if any("ehandel_purchase_share" in r for r in self.categories_n.get(year, []))
                 else (),

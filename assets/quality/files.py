@@ -231,9 +231,8 @@ def validate_files(
     verdicts = {file_id: FileVerdict(file_id) for file_id in file_ids}
     if not file_ids:
         return verdicts
-    day: date = (
-        today or con.execute("select load_date()").fetchall()[0][0]
-    )  # the ingest SQL's (sql/macros.sql)
+    # the day of loading as the ingest SQL takes it (load_date() of sql/macros.sql)
+    day: date = today or con.execute("select load_date()").fetchall()[0][0]
     # The profile finds a file's rows through its ingest.files row: a file not registered yet would have no
     # rows and pass every check unseen (XML documents did, until their registration came first).
     registered = con.execute(
