@@ -273,3 +273,41 @@ def test_printed_charts_and_tables_fit_an_a4_page(big_site, browser):
     page.wait_for_timeout(200)
     assert page.locator("#rang-forbrug-figur").bounding_box()["height"] > 1500  # back to 20 px a bar
     page.close()
+
+
+# WCAG 2.2 A and AA (Danish public bodies' web sites must meet WCAG 2.1 AA), and axe's best practices
+AXE_RULES = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    }
+}
+
+
+def test_every_kind_of_page_passes_an_accessibility_audit(site, browser):
+    """axe-core, the auditing engine of the accessibility tools, finds no violation on a desktop or a phone."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    out, _ = site
+    pages = [
+        "index.html",
+        "metode.html",
+        "2021/index.html",
+        "2020/0159.html",  # the first year: no growth
+        "2021/0159.html",
+        "2021/0101.html",  # not participating
+        f"2021/{SMALL_CELL_MUNICIPALITY}.html",  # suppressed cells
+    ]
+    violations = []
+    for width in (1200, 390):
+        for name in pages:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto((out / name).as_uri())
+            page.wait_for_load_state("load")
+            if page.locator(".chart").count():
+                page.locator(".main-svg").first.wait_for(state="attached", timeout=10_000)
+            found = axe.run(page, options=AXE_RULES).response["violations"]
+            violations += [(width, name, v["id"], [n["target"] for n in v["nodes"]]) for v in found]
+            page.close()
+    assert violations == []
