@@ -65,8 +65,9 @@ def published_marts(context: AssetExecutionContext, warehouse: Warehouse) -> Mat
     deps=[published_marts],
     kinds={"html"},
     description=(
-        "The national report per year, a report per municipality and year, the index and downloads; then the "
-        "run's marts and reports are published together in one atomic switch (pipelines/publication.py)"
+        "The national report per year, a report per municipality and year, the index and downloads, with the "
+        "published figures this run revises (`revisions.parquet`); then the run's marts and reports are published "
+        "together in one atomic switch (pipelines/publication.py)"
     ),
 )
 def site(
@@ -90,6 +91,10 @@ def site(
         )
     for year, reason in sorted(withheld.items()):
         context.log.error(f"{year} not published: {reason} (see DIR/marts/checks.parquet)")
+    # Before the switch, the current publication is the one this run replaces: what the public has seen.
+    revised = publication.record_revisions(publication.current_publication(paths), marts)
+    if revised:
+        context.log.info(f"{revised} published figures revised (DIR/marts/revisions.parquet)")
     # The renderer reads the public copy: withheld years out, personal data out.
     source = publication.public_copy(marts, new / "public", withheld)
     shutil.rmtree(new / "reports", ignore_errors=True)
@@ -121,6 +126,7 @@ def site(
                 "".join(f"- {y}: {r}\n" for y, r in sorted(withheld.items())) or "none"
             ),
             "publication": new.name,
+            "revised_figures": revised,
         }
     )
     # Each year published here is a materialisation of its reports/year_report partition too: the partitions page

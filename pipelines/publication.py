@@ -1,6 +1,7 @@
 """What a publication is stamped with, and how its files are put in place."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -315,3 +316,100 @@ def public_copy(marts: Path, target: Path, withheld: dict[int | None, str]) -> P
     public = publishable_marts(marts, target, {year for year in withheld if year is not None})
     strip_personal_data(public)
     return public
+
+
+# --- revisions: the headline figures a publication changed ---------------------------------------------------
+#
+# A late or corrected delivery changes figures that were already published. Each publication compares its
+# headline figures with the publication it replaces, for the years both publish, and lists every figure that
+# changed in revisions.parquet with both values. The list is cumulative: each publication carries the previous
+# one's rows forward, so the file holds every revision since the first publication (docs/metode.md
+# "Revisioner"). Withheld years are compared as the public saw them: not at all.
+
+REVISION_MEASURES = {
+    "kpi_national": (
+        "participating_municipalities", "goods_spend_kr", "ehandel_spend_kr", "share_spend", "goods_purchases",
+        "ehandel_purchases", "share_purchases", "growth_ehandel_spend", "fakturamatch_rate",
+    ),
+    "kpi_municipality": (
+        "participating", "goods_spend_kr", "ehandel_spend_kr", "share_spend", "goods_purchases",
+        "ehandel_purchases", "share_purchases", "growth_ehandel_spend", "fakturamatch_rate",
+    ),
+}  # fmt: skip
+REVISIONS = "revisions.parquet"
+REVISION_COLUMNS = """
+    revised_at varchar, run_id varchar, previous_published_at varchar, previous_run_id varchar,
+    input_changed boolean, code_changed boolean, year integer, kommunekode varchar, kommunenavn varchar,
+    measure varchar, previous_value double, new_value double
+"""
+
+
+def _public_years(marts: Path) -> set[int]:
+    with duckdb.connect() as con:
+        years = {int(y) for (y,) in con.execute("select distinct year from read_parquet(?)",
+                                                [str(marts / "kpi_national.parquet")]).fetchall()}  # fmt: skip
+    return years - {y for y in withheld_years(marts / "checks.parquet") if y is not None}
+
+
+def _headline_figures(table: str, parameter: str) -> str:
+    """A query of one row per year (and municipality) and measure of REVISION_MEASURES[table], read from the
+    Parquet file named by the query parameter, for the years of the parameter $years."""
+    keys = "year, kommunekode, kommunenavn" if table == "kpi_municipality" else "year"
+    values = ", ".join(
+        f"{{'measure': '{m}', 'value': cast({m} as double)}}" for m in REVISION_MEASURES[table]
+    )
+    return (
+        f"select {keys}, unnest([{values}], recursive := true) from read_parquet({parameter}) "
+        "where year in (select unnest($years::integer[]))"
+    )
+
+
+def record_revisions(previous: Path | None, marts: Path) -> int:
+    """Write `marts`/revisions.parquet: the previous publication's revisions and, for every year that both it and
+    this publication (`marts`, with its manifest.json and checks.parquet) publish, each headline figure of
+    REVISION_MEASURES whose value changed. Returns the number of figures this publication revised."""
+    old = previous / "marts" if previous else None
+    with duckdb.connect() as con:
+        con.execute(f"create table revisions ({REVISION_COLUMNS})")
+        if old and (old / REVISIONS).exists():
+            con.execute("insert into revisions by name select * from read_parquet(?)", [str(old / REVISIONS)])
+        carried = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
+        if old and (old / "kpi_national.parquet").exists() and old.resolve() != marts.resolve():
+            years = sorted(_public_years(old) & _public_years(marts))
+            before = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
+            now = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
+            stamp = {
+                "revised_at": now["generated_at"], "run_id": now["run_id"],
+                "previous_published_at": before["generated_at"], "previous_run_id": before["run_id"],
+                "input_changed": before["input_fingerprint"] != now["input_fingerprint"],
+                "code_changed": before["code_version"] != now["code_version"], "years": years,
+            }  # fmt: skip
+            for table in REVISION_MEASURES:
+                municipal = table == "kpi_municipality"
+                con.execute(
+                    f"""
+                    insert into revisions by name
+                    select $revised_at as revised_at, $run_id as run_id,
+                        $previous_published_at as previous_published_at, $previous_run_id as previous_run_id,
+                        $input_changed as input_changed, $code_changed as code_changed,
+                        coalesce(n.year, p.year) as year,
+                        {"coalesce(n.kommunekode, p.kommunekode)" if municipal else "null"} as kommunekode,
+                        {"coalesce(n.kommunenavn, p.kommunenavn)" if municipal else "null"} as kommunenavn,
+                        coalesce(n.measure, p.measure) as measure,
+                        p.value as previous_value, n.value as new_value
+                    from ({_headline_figures(table, "$old")}) as p
+                    full join ({_headline_figures(table, "$new")}) as n
+                        on p.year = n.year and p.measure = n.measure
+                        {"and p.kommunekode = n.kommunekode" if municipal else ""}
+                    where p.value is distinct from n.value
+                    """,
+                    stamp | {"old": str(old / f"{table}.parquet"), "new": str(marts / f"{table}.parquet")},
+                )
+        total = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
+        staged = marts / f".{REVISIONS}"
+        con.execute(
+            f"copy (select * from revisions order by revised_at, year, kommunekode nulls first, measure) "
+            f"to {sql_literal(staged.as_posix())} (format parquet)"
+        )
+    os.replace(staged, marts / REVISIONS)
+    return total - carried

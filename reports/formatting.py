@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 from markupsafe import Markup
 
@@ -102,6 +104,18 @@ def kr_short(value: Any) -> str:
     return kr(amount)
 
 
+def day(value: Any) -> str:
+    """The day of an ISO timestamp in words: '2026-12-01T10:00:00Z' -> '1. december 2026'."""
+    if _missing(value):
+        return DASH
+    return format_date(date.fromisoformat(str(value)[:10]), format="long", locale=LOCALE)
+
+
+def yes_no(value: Any) -> str:
+    """A yes/no figure (1/0, True/False) in Danish."""
+    return DASH if _missing(value) else ("ja" if value else "nej")
+
+
 def text(value: Any) -> str:
     """Text as it is (escaping is Jinja's job); a missing value as '–'."""
     return DASH if _missing(value) else str(value)
@@ -122,6 +136,7 @@ FORMATTERS: dict[str, Callable[[Any], str]] = {
     "points": points,
     "kr": kr,
     "kr_short": kr_short,
+    "yes_no": yes_no,
     "year": lambda value: DASH if _missing(value) else str(int(value)),
 }
 
@@ -162,6 +177,7 @@ JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "points": points,
     "kr": kr,
     "kr_short": kr_short,
+    "day": day,
     "dash": text,
     "fmt": fmt,
     "headings": headings,

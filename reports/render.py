@@ -109,9 +109,25 @@ REQUIRED_MARTS: dict[str, tuple[str, ...]] = {
     ),
     "coverage": ("year", "kommunekode", "invoice_lines", "order_lines", "participating"),
 }
-OPTIONAL_MARTS = ("compliance_national", "compliance_municipality", "quarantine", "ingest_log", "checks")
+OPTIONAL_MARTS = (
+    "compliance_national", "compliance_municipality", "quarantine", "ingest_log", "checks", "revisions",
+)  # fmt: skip
 # Published under data/: aggregates only. quarantine (raw records), ingest_log and checks (free text) stay in.
-PUBLIC_MARTS = (*REQUIRED_MARTS, "compliance_national", "compliance_municipality")
+PUBLIC_MARTS = (*REQUIRED_MARTS, "compliance_national", "compliance_municipality", "revisions")
+# The headline figures that revisions.parquet compares (pipelines/publication.py REVISION_MEASURES), as the
+# pages name and format them, in the order they are listed.
+REVISION_LABELS: dict[str, tuple[str, str]] = {
+    "participating_municipalities": ("Deltagende kommuner", "int"),
+    "participating": ("Indgår i opgørelsen", "yes_no"),
+    "goods_spend_kr": ("Forbrug, varekøb", "kr"),
+    "ehandel_spend_kr": ("Forbrug, e-handel", "kr"),
+    "share_spend": ("E-handel, andel af forbrug (kr.)", "pct"),
+    "goods_purchases": ("Antal indkøb, varekøb", "int"),
+    "ehandel_purchases": ("Antal indkøb, e-handel", "int"),
+    "share_purchases": ("E-handel, andel af antal indkøb", "pct"),
+    "growth_ehandel_spend": ("Vækst ift. året før", "signed_pct"),
+    "fakturamatch_rate": ("Fakturamatch", "pct"),
+}
 DISCLOSED_MARTS = ("category_municipality", "industry_municipality")
 VALUE_COLUMNS = ("goods_spend_kr", "ehandel_spend_kr", "goods_purchases", "ehandel_purchases")
 # Columns never published: internal counts behind the disclosure rule.
@@ -589,6 +605,7 @@ class _Site:
         self.industries_m = self._group(marts["industry_municipality"], ("year", "kommunekode"))
         self.compliance_n = self._group(marts.get("compliance_national"), ("year",))
         self.compliance_m = self._group(marts.get("compliance_municipality"), ("year", "kommunekode"))
+        self.revisions = self._group(marts.get("revisions"), ("year",))
         self.quality = self._quality()
 
     @staticmethod
@@ -752,8 +769,35 @@ class _Site:
             "method": self.method,
             "quality": self.quality,
             "target": cfg.fakturamatch_target,
+            "revisions": self.revised(year, None),
         }
         return Page(self.out_dir / str(year) / "index.html", "national.html.j2", context, "landet", charts)
+
+    def revised(self, year: int, code: str | None) -> list[dict[str, Any]]:
+        """The publications that revised a page's headline figures (code None: the national ones), newest
+        first: each with its day and the figures whose shown value changed, before and now. On the national
+        page also the municipalities whose figures it revised. A change too small to show at the published
+        precision is left to revisions.parquet."""
+        order = list(REVISION_LABELS)
+        publications: dict[str, dict[str, Any]] = {}
+        for r in sorted(self.revisions.get(year, []), key=lambda r: order.index(r["measure"])):
+            label, kind = REVISION_LABELS[r["measure"]]
+            before, now = fmt.fmt(r["previous_value"], kind), fmt.fmt(r["new_value"], kind)
+            if before == now or (code is not None and r["kommunekode"] != code):
+                continue
+            entry = publications.setdefault(
+                r["revised_at"],
+                {"day": fmt.day(r["revised_at"]), "figures": [], "municipalities": {},
+                 "input_changed": r["input_changed"], "code_changed": r["code_changed"]},
+            )  # fmt: skip
+            if r["kommunekode"] == code:
+                entry["figures"].append({"measure": label, "before": before, "now": now})
+            else:
+                entry["municipalities"][r["kommunekode"]] = r["kommunenavn"]
+        return [
+            p | {"municipalities": sorted(p["municipalities"].items(), key=lambda m: m[1] or "")}
+            for _, p in sorted(publications.items(), reverse=True)
+        ]
 
     def _nation_tiles(self, kpi: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return [
@@ -949,6 +993,7 @@ class _Site:
             "reason": "" if row["participating"] else self.reason(year, code),
             "participating_count": sum(1 for r in self.municipal[year] if r["participating"]),
             "target": self.config.fakturamatch_target,
+            "revisions": self.revised(year, code),
         }
         charts: list[Chart] = []
         if row["participating"]:
@@ -1189,6 +1234,11 @@ class _Site:
             )
         return {
             "years": [self.national[y] for y in reversed(self.years)],
+            "last_revised": {
+                y: max(r["revised_at"] for r in self.revisions[y])
+                for y in self.years
+                if self.revisions.get(y)
+            },
             "year_list": self.years,
             "municipalities": municipalities,
             "downloads": downloads,
@@ -1282,6 +1332,7 @@ def _publish_marts(marts: dict[str, pl.DataFrame], data_dir: Path, write_xlsx: b
         "coverage": "Dækning: leverede linjer og deltagelse",
         "compliance_national": "Aftaleoverholdelse, landet",
         "compliance_municipality": "Aftaleoverholdelse pr. kommune",
+        "revisions": "Revisioner: nøgletal, der er ændret siden en tidligere udgivelse, med tallet før og nu",
     }
     for name in PUBLIC_MARTS:
         frame = marts.get(name)

@@ -5,7 +5,8 @@ page against the marts. Deliberate edge cases:
 - København (0101) does not participate in the middle year (invoices delivered, no orders): "ikke opgjort";
 - municipality 0751 is named ``<script>alert(1)</script>`` and industry 62 carries the same name (XSS);
 - Kerteminde's "Rengøring og hygiejne" and industry 58 have fewer than 3 suppliers (disclosure control);
-- optional marts (compliance, quarantine, ingest_log, checks) are written unless ``optional=False``.
+- the last year was revised once: Gladsaxe's e-handel spend (and the nation's) by 120.000 kr.;
+- optional marts (compliance, quarantine, ingest_log, checks, revisions) are written unless ``optional=False``.
 ``municipalities="all"`` writes all 98 municipalities (5 non-participating a year) for benchmarks.
 """
 
@@ -382,7 +383,43 @@ def build_report_marts(
                 "CVR-nummeret har 8 cifre",
             ],
             "details": ['{"files": 1}', "{}", "{}", "{}"],
-        }
+            "years": [[2021], [], [], []],
+        },
+        schema_overrides={"years": pl.List(pl.Int32)},
+    )
+    # One publication revised the last year: Gladsaxe's late delivery raised its e-handel spend by 120.000 kr.
+    # (and so the national figures), and moved its share of purchases by 0,00001 percentage points: too little to
+    # show with one decimal.
+    last = max(years)
+    nation = next(r for r in kpi_n if r["year"] == last)
+    gladsaxe = next(r for r in kpi_m if r["year"] == last and r["kommunekode"] == "0159")
+    revised = [
+        (None, None, "ehandel_spend_kr", nation["ehandel_spend_kr"] - 120_000, nation["ehandel_spend_kr"]),
+        (None, None, "share_spend", (nation["ehandel_spend_kr"] - 120_000) / nation["goods_spend_kr"],
+         nation["share_spend"]),
+        ("0159", "Gladsaxe", "ehandel_spend_kr", gladsaxe["ehandel_spend_kr"] - 120_000,
+         gladsaxe["ehandel_spend_kr"]),
+        ("0159", "Gladsaxe", "share_purchases", gladsaxe["share_purchases"] + 1e-7, gladsaxe["share_purchases"]),
+    ]  # fmt: skip
+    revisions = pl.DataFrame(
+        [
+            {
+                "revised_at": REVISED_AT,
+                "run_id": "test-run-0001",
+                "previous_published_at": "2024-02-01T12:00:00Z",
+                "previous_run_id": "test-run-0000",
+                "input_changed": True,
+                "code_changed": False,
+                "year": last,
+                "kommunekode": code,
+                "kommunenavn": name,
+                "measure": measure,
+                "previous_value": float(before),
+                "new_value": float(now),
+            }
+            for code, name, measure, before, now in revised
+        ],
+        schema_overrides={"kommunekode": pl.String, "kommunenavn": pl.String},
     )
     return {
         "kpi_national": pl.DataFrame(kpi_n),
@@ -397,10 +434,19 @@ def build_report_marts(
         "quarantine": quarantine,
         "ingest_log": ingest_log,
         "checks": checks,
+        "revisions": revisions,
     }
 
 
-OPTIONAL = ("compliance_national", "compliance_municipality", "quarantine", "ingest_log", "checks")
+OPTIONAL = (
+    "compliance_national",
+    "compliance_municipality",
+    "quarantine",
+    "ingest_log",
+    "checks",
+    "revisions",
+)
+REVISED_AT = "2024-03-01T11:00:00Z"
 
 
 def write_report_marts(

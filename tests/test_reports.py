@@ -661,3 +661,51 @@ def test_national_and_municipal_pages_list_categories_in_one_order(site):
     assert _first_cells(_read(out / "2021" / f"{SMALL_CELL_MUNICIPALITY}.html"), "kategorier")[-1] == (
         SMALL_CELL_CATEGORY
     )
+
+
+# ------------------------------------------------------------------------------------------------ revisions
+def _visible_text(html: str) -> str:
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_revised_figures_are_shown_before_and_now(site):
+    """The fixture's last year was revised once: Gladsaxe's e-handel spend by +120.000 kr., and so the nation's;
+    Gladsaxe's share of purchases by 0,00001 percentage points, which one decimal cannot show."""
+    out, frames, _ = site
+    last = max(frames["kpi_national"]["year"])
+    nation = frames["kpi_national"].filter(pl.col("year") == last).row(0, named=True)
+    gladsaxe = (
+        frames["kpi_municipality"]
+        .filter((pl.col("year") == last) & (pl.col("kommunekode") == "0159"))
+        .row(0, named=True)
+    )
+    before_share = (nation["ehandel_spend_kr"] - 120_000) / nation["goods_spend_kr"]
+    national = _visible_text(_read(out / str(last) / "index.html"))
+    assert "Revideret 1. marts 2024" in national
+    assert (
+        f"Forbrug, e-handel {fmt.kr(nation['ehandel_spend_kr'] - 120_000)} {fmt.kr(nation['ehandel_spend_kr'])}"
+        in national
+    )
+    assert (
+        f"E-handel, andel af forbrug (kr.) {fmt.percent(before_share)} {fmt.percent(nation['share_spend'])}"
+        in (national)
+    )
+    assert "Kommuner med ændrede tal: Gladsaxe ." in national
+    municipal = _visible_text(_read(out / str(last) / "0159.html"))
+    assert (
+        f"Forbrug, e-handel {fmt.kr(gladsaxe['ehandel_spend_kr'] - 120_000)} "
+        f"{fmt.kr(gladsaxe['ehandel_spend_kr'])}" in municipal
+    )
+    assert "andel af antal indkøb" not in municipal.split("Revisioner")[1]  # too small to show
+    # nothing else was revised
+    for page in [out / str(last - 1) / "index.html", out / str(last) / "0440.html"]:
+        assert 'id="revisioner"' not in _read(page) and 'class="revised"' not in _read(page)
+    index = _visible_text(_read(out / "index.html"))
+    assert f"E-handel i tal {last} 1. marts 2024" in index
+    assert f"E-handel i tal {last - 1} –" in index
+    revisions = pl.read_csv(out / "data" / "revisions.csv")
+    assert revisions.height == 4 and set(revisions["measure"]) == {
+        "ehandel_spend_kr",
+        "share_spend",
+        "share_purchases",
+    }
