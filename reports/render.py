@@ -414,6 +414,15 @@ def _by_ehandel_spend(row: dict[str, Any]) -> tuple[bool, float, float]:
     )
 
 
+def _revision_cause(row: dict[str, Any]) -> str:
+    """Why a publication revised figures, from what changed since the one before it."""
+    causes = [
+        *(["nye eller rettede leverancer"] if row["input_changed"] else []),
+        *(["en ny programversion"] if row["code_changed"] else []),
+    ]
+    return " og ".join(causes) or "samme data og program, beregnet en anden dag"
+
+
 def _name(row: dict[str, Any]) -> str:
     return fmt.text(row.get("kommunenavn"))
 
@@ -787,9 +796,13 @@ class _Site:
                 continue
             entry = publications.setdefault(
                 r["revised_at"],
-                {"day": fmt.day(r["revised_at"]), "figures": [], "municipalities": {},
-                 "input_changed": r["input_changed"], "code_changed": r["code_changed"]},
-            )  # fmt: skip
+                {
+                    "day": fmt.day(r["revised_at"]),
+                    "cause": _revision_cause(r),
+                    "figures": [],
+                    "municipalities": {},
+                },
+            )
             if r["kommunekode"] == code:
                 entry["figures"].append({"measure": label, "before": before, "now": now})
             else:

@@ -690,6 +690,7 @@ def test_revised_figures_are_shown_before_and_now(site):
         f"E-handel, andel af forbrug (kr.) {fmt.percent(before_share)} {fmt.percent(nation['share_spend'])}"
         in (national)
     )
+    assert "Årsag: nye eller rettede leverancer." in national
     assert "Kommuner med ændrede tal: Gladsaxe ." in national
     municipal = _visible_text(_read(out / str(last) / "0159.html"))
     assert (

@@ -108,6 +108,7 @@ def test_a_late_delivery_is_published_as_a_revision(tmp_path):
     assert ("participating", 0, 1) in [(m, b, n) for _, code, m, b, n in revisions if code == "0860"]
     page = (root / "reports/2021/index.html").read_text(encoding="utf-8")
     assert 'id="revisioner"' in page and '<a href="0860.html">Hjørring</a>' in page
+    assert "<p>Årsag: nye eller rettede leverancer.</p>" in page  # the same code ran both times
     assert '<td>Deltagende kommuner</td><td class="kr">2</td><td class="kr">3</td>' in page
     assert 'id="revisioner"' not in (root / "reports/2020/index.html").read_text(encoding="utf-8")
 
