@@ -89,14 +89,23 @@ def site(
             f"publication stopped: {withheld[None]} (the previous publication stays; this run's marts are in "
             f"{marts}/checks.parquet until the next run)"
         )
-    for year, reason in sorted(withheld.items()):
-        context.log.error(f"{year} not published: {reason} (see DIR/marts/checks.parquet)")
-    # Before the switch, the current publication is the one this run replaces: what the public has seen.
-    revised = publication.record_revisions(publication.current_publication(paths), marts)
+    # The renderer reads the public copy: withheld years held back (as the current publication, the one this run
+    # replaces, shows them) or out, personal data out. It stays in the publication: the next run's "before".
+    previous = publication.previous_public_copy(publication.current_publication(paths), new / ".previous")
+    source = publication.public_copy(marts, new / publication.PUBLIC, withheld, previous)
+    held_back = publication.held_back_years(source)
+    notes = {
+        year: reason + (f"; held back: its pages show the figures published {held_back[year]['since']}"
+                        if year in held_back else "")
+        for year, reason in sorted(withheld.items())
+    }  # fmt: skip
+    for year, note in notes.items():
+        context.log.error(f"{year} not published anew: {note} (see DIR/marts/checks.parquet)")
+    revised = publication.record_revisions(previous, source, marts)
+    if previous is not None:
+        shutil.rmtree(previous)
     if revised:
         context.log.info(f"{revised} published figures revised (DIR/marts/revisions.parquet)")
-    # The renderer reads the public copy: withheld years out, personal data out.
-    source = publication.public_copy(marts, new / "public", withheld)
     shutil.rmtree(new / "reports", ignore_errors=True)
     tenths = TenthsLog("report pages", "pages")
 
@@ -104,10 +113,7 @@ def site(
         if not progress.show("report pages", done, total, f"{done}/{total}"):
             tenths.log(done, total, "", context.log.info)
 
-    try:
-        pages = render_site(source, new / "reports", stamp, on_page=on_page)
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
+    pages = render_site(source, new / "reports", stamp, on_page=on_page)
     publication.publish(paths, new)
     index = paths.reports / "index.html"
     context.log.info(f"report: {index} ({len(pages)} pages with the index and the method page)")
@@ -122,9 +128,7 @@ def site(
             "pages_per_year": MetadataValue.md(
                 "| year | pages |\n|---|---|\n" + "".join(f"| {y} | {n} |\n" for y, n in per_year.items())
             ),
-            "withheld_years": MetadataValue.md(
-                "".join(f"- {y}: {r}\n" for y, r in sorted(withheld.items())) or "none"
-            ),
+            "withheld_years": MetadataValue.md("".join(f"- {y}: {n}\n" for y, n in notes.items()) or "none"),
             "publication": new.name,
             "revised_figures": revised,
         }
@@ -193,7 +197,10 @@ def render_year(paths: DataDir, new: Path, year: int, run_id: str) -> tuple[list
     for key in (None, year):
         if key in withheld:
             raise Failure(f"{year} not published: {withheld[key]} (see DIR/marts/checks.parquet)")
-    source = publication.public_copy(marts, new / "public", withheld)
+    previous = publication.previous_public_copy(publication.current_publication(paths), new / ".previous")
+    source = publication.public_copy(marts, new / publication.PUBLIC, withheld, previous)
+    if previous is not None:
+        shutil.rmtree(previous)
     # The year's pages are stamped by this run (same input fingerprint as the marts, this code and run).
     stamp = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
     stamp |= {
@@ -205,8 +212,6 @@ def render_year(paths: DataDir, new: Path, year: int, run_id: str) -> tuple[list
         pages = render_site(source, new / "reports", stamp, only_years=[year])
     except ValueError as error:  # the year has no figures in the published marts
         raise Failure(f"{year} not published: {error}") from None
-    finally:
-        shutil.rmtree(source, ignore_errors=True)
     publication.copy_current_reports(paths, new / "reports", leave_out={str(year)})
     return pages, stamp
 

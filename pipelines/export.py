@@ -79,8 +79,9 @@ def export_published(
 ) -> list[ExportedMart]:
     """Export every <name>.parquet of a published marts folder (with its manifest.json) to `target`.
 
-    public=True exports what the reports publish instead: the years a failed ERROR check withheld are left
-    out, and the quarantine has no raw records and no values quoted in its reasons (assets/publish.py).
+    public=True exports what the reports publish instead: a year a failed ERROR check withheld as the reports
+    show it (held back with the figures published before, or left out), and the quarantine without raw records
+    or values quoted in its reasons (assets/publish.py).
     """
     with tempfile.TemporaryDirectory(prefix="ehandel-export-") as scratch:
         marts = _public_copy(source, Path(scratch)) if public else source
@@ -280,10 +281,14 @@ def _writable(
 
 
 def _public_copy(source: Path, scratch: Path) -> Path:
-    """What the reports publish (pipelines/publication.py public_copy, as reports/site)."""
+    """What the reports publish: the public copy a publication keeps beside its marts, with the years it holds
+    back; for marts without one, a public copy made as reports/site makes it (pipelines/publication.py)."""
     withheld = publication.withheld_years(source / "checks.parquet")
     if None in withheld:
         raise ExportError(f"nothing may be published: {withheld[None]} (see {source}/checks.parquet)")
+    kept = source.parent / publication.PUBLIC
+    if (source.parent / publication.COMPLETE).exists() and (kept / "manifest.json").is_file():
+        return kept
     return publication.public_copy(source, scratch / "public", withheld)
 
 

@@ -261,23 +261,36 @@ def withheld_years(checks_parquet: Path) -> dict[int | None, str]:
     return withheld
 
 
-def publishable_marts(marts_dir: Path, target: Path, withheld: set[int]) -> Path:
-    """A copy of marts_dir's Parquet marts without the rows of the withheld years (for the report renderer)."""
+def publishable_marts(
+    marts_dir: Path, target: Path, withheld: set[int], previous_public: Path | None = None
+) -> Path:
+    """A copy of marts_dir's Parquet marts without the rows of the withheld years, for the report renderer. A
+    withheld year that `previous_public` (the public copy of the publication this one replaces) shows keeps its
+    rows from there: the year stays as it was published. revisions.parquet is copied as it is (every row of it
+    was public already)."""
     target.mkdir(parents=True, exist_ok=True)
     years = sorted(withheld)
     with duckdb.connect() as con:
         for path in sorted(marts_dir.glob("*.parquet")):
-            out = sql_literal((target / path.name).as_posix())
+            if path.name == REVISIONS:
+                shutil.copyfile(path, target / path.name)
+                continue
             columns = [
                 r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
             ]
-            where = (
-                "where year is null or year not in (select unnest(?::integer[]))" if "year" in columns else ""
-            )
-            con.execute(
-                f"copy (select * from read_parquet(?) {where}) to {out} (format parquet, compression zstd)",
-                [str(path), years] if where else [str(path)],
-            )
+            query, parameters = "select * from read_parquet($new)", {"new": str(path)}
+            if "year" in columns:
+                query += " where year is null or year not in (select unnest($years::integer[]))"
+                parameters["years"] = years  # type: ignore[assignment]
+                kept = previous_public / path.name if previous_public else None
+                if kept and kept.exists():
+                    query += (
+                        " union all by name select * from read_parquet($kept) "
+                        "where year in (select unnest($years::integer[]))"
+                    )
+                    parameters["kept"] = str(kept)
+            out = sql_literal((target / path.name).as_posix())
+            con.execute(f"copy ({query}) to {out} (format parquet, compression zstd)", parameters)
     return target
 
 
@@ -311,11 +324,52 @@ def strip_personal_data(marts: Path) -> None:
     os.replace(stripped, path)
 
 
-def public_copy(marts: Path, target: Path, withheld: dict[int | None, str]) -> Path:
-    """The public copy of `marts` in `target`: withheld years' rows out, then personal data out."""
-    public = publishable_marts(marts, target, {year for year in withheld if year is not None})
+PUBLIC = "public"  # a publication's public copy of its marts: what its reports and downloads show
+HELD_BACK = "held_back.json"  # in a public copy: the withheld years it shows as an earlier publication did
+
+
+def public_copy(
+    marts: Path, target: Path, withheld: dict[int | None, str], previous_public: Path | None = None
+) -> Path:
+    """The public copy of `marts` in `target`, with its manifest.json: withheld years' rows out, then personal
+    data out. A withheld year that `previous_public` shows is held back instead: it keeps the figures published
+    before, and held_back.json says since when (the day of the publication that first showed them) and why."""
+    years = {year for year in withheld if year is not None}
+    public = publishable_marts(marts, target, years, previous_public)
     strip_personal_data(public)
+    shutil.copyfile(marts / "manifest.json", public / "manifest.json")
+    held_back = {}
+    if previous_public is not None and (previous_public / "kpi_national.parquet").exists():
+        before = json.loads((previous_public / "manifest.json").read_text(encoding="utf-8"))
+        earlier = held_back_years(previous_public)
+        for year in sorted(years & _years(previous_public / "kpi_national.parquet")):
+            since = earlier[year]["since"] if year in earlier else before["generated_at"]
+            held_back[str(year)] = {"since": since, "reason": withheld[year]}
+    if held_back:
+        (public / HELD_BACK).write_text(json.dumps(held_back, indent=2), encoding="utf-8")
     return public
+
+
+def held_back_years(public: Path) -> dict[int, dict[str, str]]:
+    """The years a public copy shows as an earlier publication did: {year: {"since": ..., "reason": ...}}."""
+    path = public / HELD_BACK
+    if not path.exists():
+        return {}
+    return {int(year): value for year, value in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def previous_public_copy(previous: Path | None, scratch: Path) -> Path | None:
+    """The public copy of the publication `previous` (None: there is none), copied into `scratch` (so that a
+    run may rewrite `previous` itself). A publication from before public copies were kept gets one made from
+    its marts and its withheld years."""
+    if previous is None or not (previous / "marts" / "manifest.json").exists():
+        return None
+    shutil.rmtree(scratch, ignore_errors=True)
+    if (previous / PUBLIC).is_dir():
+        shutil.copytree(previous / PUBLIC, scratch)
+        return scratch
+    withheld = withheld_years(previous / "marts" / "checks.parquet")
+    return public_copy(previous / "marts", scratch, {y: r for y, r in withheld.items() if y is not None})
 
 
 # --- revisions: the headline figures a publication changed ---------------------------------------------------
@@ -324,7 +378,8 @@ def public_copy(marts: Path, target: Path, withheld: dict[int | None, str]) -> P
 # headline figures with the publication it replaces, for the years both publish, and lists every figure that
 # changed in revisions.parquet with both values. The list is cumulative: each publication carries the previous
 # one's rows forward, so the file holds every revision since the first publication (docs/metode.md
-# "Revisioner"). Withheld years are compared as the public saw them: not at all.
+# "Revisioner"). What is compared is what the public saw and what it will see: the two public copies. A year held
+# back shows the same figures in both; once released, its new figures are compared with those it showed.
 
 REVISION_MEASURES = {
     "kpi_national": (
@@ -344,11 +399,12 @@ REVISION_COLUMNS = """
 """
 
 
-def _public_years(marts: Path) -> set[int]:
+def _years(parquet: Path) -> set[int]:
     with duckdb.connect() as con:
-        years = {int(y) for (y,) in con.execute("select distinct year from read_parquet(?)",
-                                                [str(marts / "kpi_national.parquet")]).fetchall()}  # fmt: skip
-    return years - {y for y in withheld_years(marts / "checks.parquet") if y is not None}
+        return {
+            int(y)
+            for (y,) in con.execute("select distinct year from read_parquet(?)", [str(parquet)]).fetchall()
+        }
 
 
 def _headline_figures(table: str, parameter: str) -> str:
@@ -364,20 +420,20 @@ def _headline_figures(table: str, parameter: str) -> str:
     )
 
 
-def record_revisions(previous: Path | None, marts: Path) -> int:
-    """Write `marts`/revisions.parquet: the previous publication's revisions and, for every year that both it and
-    this publication (`marts`, with its manifest.json and checks.parquet) publish, each headline figure of
-    REVISION_MEASURES whose value changed. Returns the number of figures this publication revised."""
-    old = previous / "marts" if previous else None
+def record_revisions(previous_public: Path | None, public: Path, marts: Path) -> int:
+    """Write revisions.parquet into the public copy `public` and into `marts`: the revisions of the publication
+    before (`previous_public`, its public copy) and, for every year both public copies show, each headline figure
+    of REVISION_MEASURES whose value changed. Returns the number of figures this publication revised."""
+    old = previous_public
     with duckdb.connect() as con:
         con.execute(f"create table revisions ({REVISION_COLUMNS})")
         if old and (old / REVISIONS).exists():
             con.execute("insert into revisions by name select * from read_parquet(?)", [str(old / REVISIONS)])
         carried = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
-        if old and (old / "kpi_national.parquet").exists() and old.resolve() != marts.resolve():
-            years = sorted(_public_years(old) & _public_years(marts))
+        if old and (old / "kpi_national.parquet").exists():
+            years = sorted(_years(old / "kpi_national.parquet") & _years(public / "kpi_national.parquet"))
             before = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
-            now = json.loads((marts / "manifest.json").read_text(encoding="utf-8"))
+            now = json.loads((public / "manifest.json").read_text(encoding="utf-8"))
             stamp = {
                 "revised_at": now["generated_at"], "run_id": now["run_id"],
                 "previous_published_at": before["generated_at"], "previous_run_id": before["run_id"],
@@ -403,13 +459,14 @@ def record_revisions(previous: Path | None, marts: Path) -> int:
                         {"and p.kommunekode = n.kommunekode" if municipal else ""}
                     where p.value is distinct from n.value
                     """,
-                    stamp | {"old": str(old / f"{table}.parquet"), "new": str(marts / f"{table}.parquet")},
+                    stamp | {"old": str(old / f"{table}.parquet"), "new": str(public / f"{table}.parquet")},
                 )
         total = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
-        staged = marts / f".{REVISIONS}"
+        staged = public / f".{REVISIONS}"
         con.execute(
             f"copy (select * from revisions order by revised_at, year, kommunekode nulls first, measure) "
             f"to {sql_literal(staged.as_posix())} (format parquet)"
         )
-    os.replace(staged, marts / REVISIONS)
+    shutil.copyfile(staged, marts / REVISIONS)
+    os.replace(staged, public / REVISIONS)
     return total - carried

@@ -22,6 +22,7 @@ import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from pipelines.publication import held_back_years
 from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR
 from reports import figures
 from reports import formatting as fmt
@@ -1460,6 +1461,8 @@ def render_site(
 
     common = {
         "manifest": stamp,
+        # years whose new figures a failed check held back: {year: day of the figures shown}
+        "held_back": {year: v["since"] for year, v in held_back_years(Path(marts_dir)).items()},
         "years_all": site.years,
         "suppression_note": SUPPRESSION_NOTE.format(n=config.min_suppliers),
     }

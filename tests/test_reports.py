@@ -702,7 +702,7 @@ def test_revised_figures_are_shown_before_and_now(site):
     for page in [out / str(last - 1) / "index.html", out / str(last) / "0440.html"]:
         assert 'id="revisioner"' not in _read(page) and 'class="revised"' not in _read(page)
     index = _visible_text(_read(out / "index.html"))
-    assert f"E-handel i tal {last} 1. marts 2024" in index
+    assert f"E-handel i tal {last} Revideret 1. marts 2024" in index
     assert f"E-handel i tal {last - 1} –" in index
     revisions = pl.read_csv(out / "data" / "revisions.csv")
     assert revisions.height == 4 and set(revisions["measure"]) == {
