@@ -95,7 +95,7 @@ def site(
     source = publication.public_copy(marts, new / publication.PUBLIC, withheld, previous)
     held_back = publication.held_back_years(source)
     notes = {
-        year: reason + (f"; held back: its pages show the figures published {held_back[year]['since']}"
+        year: reason + (f"; held back: its pages show the figures published {held_back[year]['generated_at']}"
                         if year in held_back else "")
         for year, reason in sorted(withheld.items())
     }  # fmt: skip

@@ -86,6 +86,9 @@ def export_published(
     with tempfile.TemporaryDirectory(prefix="ehandel-export-") as scratch:
         marts = _public_copy(source, Path(scratch)) if public else source
         manifest = _read_manifest(source)
+        held_back = publication.held_back_years(marts) if public else {}
+        if held_back:  # the years whose rows are those of an earlier publication, and its day
+            manifest["held_back"] = {str(year): shown["generated_at"] for year, shown in held_back.items()}
         try:
             with duckdb.connect() as con:
                 relations = {}

@@ -266,7 +266,8 @@ def publishable_marts(
 ) -> Path:
     """A copy of marts_dir's Parquet marts without the rows of the withheld years, for the report renderer. A
     withheld year that `previous_public` (the public copy of the publication this one replaces) shows keeps its
-    rows from there: the year stays as it was published. revisions.parquet is copied as it is (every row of it
+    rows from there: the year stays as it was published. The year after a withheld one has no growth figures
+    (`growth_*`: they compare with the figures held back). revisions.parquet is copied as it is (every row of it
     was public already)."""
     target.mkdir(parents=True, exist_ok=True)
     years = sorted(withheld)
@@ -280,6 +281,14 @@ def publishable_marts(
             ]
             query, parameters = "select * from read_parquet($new)", {"new": str(path)}
             if "year" in columns:
+                # growth against a withheld year would publish a figure built on the figures held back
+                growth = [c for c in columns if c.startswith("growth_")]
+                if growth and years:
+                    nulls = ", ".join(
+                        f"case when year - 1 in (select unnest($years::integer[])) then null else {c} end as {c}"
+                        for c in growth
+                    )
+                    query = f"select * replace ({nulls}) from read_parquet($new)"
                 query += " where year is null or year not in (select unnest($years::integer[]))"
                 parameters["years"] = years  # type: ignore[assignment]
                 kept = previous_public / path.name if previous_public else None
@@ -333,29 +342,47 @@ def public_copy(
 ) -> Path:
     """The public copy of `marts` in `target`, with its manifest.json: withheld years' rows out, then personal
     data out. A withheld year that `previous_public` shows is held back instead: it keeps the figures published
-    before, and held_back.json says since when (the day of the publication that first showed them) and why."""
+    before. held_back.json names those years with the stamp of the publication that first showed their figures
+    and the reason, and the years published without their growth figures."""
     years = {year for year in withheld if year is not None}
     public = publishable_marts(marts, target, years, previous_public)
     strip_personal_data(public)
     shutil.copyfile(marts / "manifest.json", public / "manifest.json")
-    held_back = {}
+    held_back: dict[str, dict[str, str]] = {}
     if previous_public is not None and (previous_public / "kpi_national.parquet").exists():
         before = json.loads((previous_public / "manifest.json").read_text(encoding="utf-8"))
         earlier = held_back_years(previous_public)
         for year in sorted(years & _years(previous_public / "kpi_national.parquet")):
-            since = earlier[year]["since"] if year in earlier else before["generated_at"]
-            held_back[str(year)] = {"since": since, "reason": withheld[year]}
-    if held_back:
-        (public / HELD_BACK).write_text(json.dumps(held_back, indent=2), encoding="utf-8")
+            shown = earlier[year] if year in earlier else {k: before[k] for k in SHOWN_STAMP}
+            held_back[str(year)] = {**{k: shown[k] for k in SHOWN_STAMP}, "reason": withheld[year]}
+    published = _years(public / "kpi_national.parquet")
+    no_growth = {str(y + 1): y for y in sorted(years) if y + 1 in published and y + 1 not in years}
+    if held_back or no_growth:
+        (public / HELD_BACK).write_text(
+            json.dumps({"held_back": held_back, "no_growth": no_growth}, indent=2), encoding="utf-8"
+        )
     return public
 
 
+# what held_back.json keeps of the publication whose figures a held-back year shows
+SHOWN_STAMP = ("generated_at", "run_id", "input_fingerprint", "code_version")
+
+
 def held_back_years(public: Path) -> dict[int, dict[str, str]]:
-    """The years a public copy shows as an earlier publication did: {year: {"since": ..., "reason": ...}}."""
+    """The years a public copy shows as an earlier publication did: {year: that publication's SHOWN_STAMP and
+    the reason}."""
     path = public / HELD_BACK
     if not path.exists():
         return {}
-    return {int(year): value for year, value in json.loads(path.read_text(encoding="utf-8")).items()}
+    return {int(y): v for y, v in json.loads(path.read_text(encoding="utf-8"))["held_back"].items()}
+
+
+def years_without_growth(public: Path) -> dict[int, int]:
+    """The years a public copy publishes without growth figures: {year: the withheld year before it}."""
+    path = public / HELD_BACK
+    if not path.exists():
+        return {}
+    return {int(y): int(v) for y, v in json.loads(path.read_text(encoding="utf-8"))["no_growth"].items()}
 
 
 def previous_public_copy(previous: Path | None, scratch: Path) -> Path | None:
@@ -420,6 +447,35 @@ def _headline_figures(table: str, parameter: str) -> str:
     )
 
 
+def _insert_revisions(con: duckdb.DuckDBPyConnection, table: str, stamp: dict, old: Path, new: Path) -> None:
+    """Add to `revisions` each figure of REVISION_MEASURES[table] that differs between the two Parquet files.
+    A municipality missing from one of them did not take part there."""
+    municipal = table == "kpi_municipality"
+    absent = "case when coalesce(n.measure, p.measure) = 'participating' then 0 end"
+    con.execute(
+        f"""
+        insert into revisions by name
+        select $revised_at as revised_at, $run_id as run_id,
+            $previous_published_at as previous_published_at, $previous_run_id as previous_run_id,
+            $input_changed as input_changed, $code_changed as code_changed, year,
+            {"kommunekode, kommunenavn," if municipal else "null as kommunekode, null as kommunenavn,"}
+            measure, previous_value, new_value
+        from (
+            select coalesce(n.year, p.year) as year,
+                {"coalesce(n.kommunekode, p.kommunekode) as kommunekode," if municipal else ""}
+                {"coalesce(n.kommunenavn, p.kommunenavn) as kommunenavn," if municipal else ""}
+                coalesce(n.measure, p.measure) as measure,
+                coalesce(p.value, {absent}) as previous_value, coalesce(n.value, {absent}) as new_value
+            from ({_headline_figures(table, "$old")}) as p
+            full join ({_headline_figures(table, "$new")}) as n
+                on p.year = n.year and p.measure = n.measure {"and p.kommunekode = n.kommunekode" if municipal else ""}
+        )
+        where previous_value is distinct from new_value
+        """,
+        stamp | {"old": str(old), "new": str(new)},
+    )
+
+
 def record_revisions(previous_public: Path | None, public: Path, marts: Path) -> int:
     """Write revisions.parquet into the public copy `public` and into `marts`: the revisions of the publication
     before (`previous_public`, its public copy) and, for every year both public copies show, each headline figure
@@ -431,36 +487,24 @@ def record_revisions(previous_public: Path | None, public: Path, marts: Path) ->
             con.execute("insert into revisions by name select * from read_parquet(?)", [str(old / REVISIONS)])
         carried = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
         if old and (old / "kpi_national.parquet").exists():
-            years = sorted(_years(old / "kpi_national.parquet") & _years(public / "kpi_national.parquet"))
             before = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
             now = json.loads((public / "manifest.json").read_text(encoding="utf-8"))
-            stamp = {
-                "revised_at": now["generated_at"], "run_id": now["run_id"],
-                "previous_published_at": before["generated_at"], "previous_run_id": before["run_id"],
-                "input_changed": before["input_fingerprint"] != now["input_fingerprint"],
-                "code_changed": before["code_version"] != now["code_version"], "years": years,
-            }  # fmt: skip
-            for table in REVISION_MEASURES:
-                municipal = table == "kpi_municipality"
-                con.execute(
-                    f"""
-                    insert into revisions by name
-                    select $revised_at as revised_at, $run_id as run_id,
-                        $previous_published_at as previous_published_at, $previous_run_id as previous_run_id,
-                        $input_changed as input_changed, $code_changed as code_changed,
-                        coalesce(n.year, p.year) as year,
-                        {"coalesce(n.kommunekode, p.kommunekode)" if municipal else "null"} as kommunekode,
-                        {"coalesce(n.kommunenavn, p.kommunenavn)" if municipal else "null"} as kommunenavn,
-                        coalesce(n.measure, p.measure) as measure,
-                        p.value as previous_value, n.value as new_value
-                    from ({_headline_figures(table, "$old")}) as p
-                    full join ({_headline_figures(table, "$new")}) as n
-                        on p.year = n.year and p.measure = n.measure
-                        {"and p.kommunekode = n.kommunekode" if municipal else ""}
-                    where p.value is distinct from n.value
-                    """,
-                    stamp | {"old": str(old / f"{table}.parquet"), "new": str(public / f"{table}.parquet")},
-                )
+            shown_before = held_back_years(old)
+            for year in sorted(
+                _years(old / "kpi_national.parquet") & _years(public / "kpi_national.parquet")
+            ):
+                # a year the previous publication held back showed the figures of an earlier one
+                shown = shown_before[year] if year in shown_before else before
+                stamp = {
+                    "revised_at": now["generated_at"], "run_id": now["run_id"],
+                    "previous_published_at": shown["generated_at"], "previous_run_id": shown["run_id"],
+                    "input_changed": shown["input_fingerprint"] != now["input_fingerprint"],
+                    "code_changed": shown["code_version"] != now["code_version"], "years": [year],
+                }  # fmt: skip
+                for table in REVISION_MEASURES:
+                    _insert_revisions(
+                        con, table, stamp, old / f"{table}.parquet", public / f"{table}.parquet"
+                    )
         total = int(con.execute("select count(*) from revisions").fetchone()[0])  # type: ignore[index]
         staged = public / f".{REVISIONS}"
         con.execute(

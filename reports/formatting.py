@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date
@@ -104,11 +105,23 @@ def kr_short(value: Any) -> str:
     return kr(amount)
 
 
+def _danish_time(value: Any) -> datetime:
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo("Europe/Copenhagen")) if moment.tzinfo else moment
+
+
 def day(value: Any) -> str:
-    """The day of an ISO timestamp in words: '2026-12-01T10:00:00Z' -> '1. december 2026'."""
+    """The Danish day of an ISO timestamp: '2026-12-01T10:00:00Z' -> 'den 1. december 2026'."""
     if _missing(value):
         return DASH
-    return format_date(date.fromisoformat(str(value)[:10]), format="long", locale=LOCALE)
+    return "den " + format_date(_danish_time(value).date(), format="long", locale=LOCALE)
+
+
+def moment(value: Any) -> str:
+    """The Danish day and time of an ISO timestamp: '2026-12-01T10:05:00Z' -> 'den 1. december 2026 kl. 11.05'."""
+    if _missing(value):
+        return DASH
+    return f"{day(value)} kl. {_danish_time(value):%H.%M}"
 
 
 def yes_no(value: Any) -> str:
@@ -178,6 +191,7 @@ JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "kr": kr,
     "kr_short": kr_short,
     "day": day,
+    "moment": moment,
     "dash": text,
     "fmt": fmt,
     "headings": headings,

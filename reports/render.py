@@ -22,7 +22,7 @@ import xlsxwriter
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from pipelines.publication import held_back_years
+from pipelines.publication import held_back_years, years_without_growth
 from pipelines.settings import PROJECT_ROOT, REFERENCE_DIR
 from reports import figures
 from reports import formatting as fmt
@@ -416,12 +416,13 @@ def _by_ehandel_spend(row: dict[str, Any]) -> tuple[bool, float, float]:
 
 
 def _revision_cause(row: dict[str, Any]) -> str:
-    """Why a publication revised figures, from what changed since the one before it."""
+    """Why a publication revised figures, from what changed since the publication whose figures were shown."""
     causes = [
-        *(["nye eller rettede leverancer"] if row["input_changed"] else []),
+        *(["nye, rettede eller tilbagetrukne leverancer"] if row["input_changed"] else []),
         *(["en ny programversion"] if row["code_changed"] else []),
     ]
-    return " og ".join(causes) or "samme data og program, beregnet en anden dag"
+    # the same files and code: rows dated after the day they were loaded now count (docs/metode.md)
+    return " og ".join(causes) or "de samme leverancer opgjort på en senere dag"
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -677,6 +678,7 @@ class _Site:
                     "description": f"{r.get('description') or ''}{files.get(r.get('asset') or '', '')}",
                     "severity": r.get("severity"),
                     "passed": r["passed"],
+                    "years": ", ".join(str(y) for y in r.get("years") or []),  # the years a failure concerns
                 }
                 for r in checks.sort("passed").to_dicts()
             ]
@@ -797,13 +799,9 @@ class _Site:
                 continue
             entry = publications.setdefault(
                 r["revised_at"],
-                {
-                    "day": fmt.day(r["revised_at"]),
-                    "cause": _revision_cause(r),
-                    "figures": [],
-                    "municipalities": {},
-                },
-            )
+                {"day": fmt.day(r["revised_at"]), "moment": fmt.moment(r["revised_at"]), "at": r["revised_at"],
+                 "cause": _revision_cause(r), "figures": [], "municipalities": {}},
+            )  # fmt: skip
             if r["kommunekode"] == code:
                 entry["figures"].append({"measure": label, "before": before, "now": now})
             else:
@@ -1248,11 +1246,8 @@ class _Site:
             )
         return {
             "years": [self.national[y] for y in reversed(self.years)],
-            "last_revised": {
-                y: max(r["revised_at"] for r in self.revisions[y])
-                for y in self.years
-                if self.revisions.get(y)
-            },
+            # as the national pages show them: changes too small to show do not count
+            "last_revised": {y: revised[0]["at"] for y in self.years if (revised := self.revised(y, None))},
             "year_list": self.years,
             "municipalities": municipalities,
             "downloads": downloads,
@@ -1462,7 +1457,9 @@ def render_site(
     common = {
         "manifest": stamp,
         # years whose new figures a failed check held back: {year: day of the figures shown}
-        "held_back": {year: v["since"] for year, v in held_back_years(Path(marts_dir)).items()},
+        "held_back": {year: v["generated_at"] for year, v in held_back_years(Path(marts_dir)).items()},
+        # years published without growth figures: {year: the withheld year before it}
+        "no_growth": years_without_growth(Path(marts_dir)),
         "years_all": site.years,
         "suppression_note": SUPPRESSION_NOTE.format(n=config.min_suppliers),
     }

@@ -681,7 +681,7 @@ def test_revised_figures_are_shown_before_and_now(site):
     )
     before_share = (nation["ehandel_spend_kr"] - 120_000) / nation["goods_spend_kr"]
     national = _visible_text(_read(out / str(last) / "index.html"))
-    assert "Revideret 1. marts 2024" in national
+    assert "Revideret den 1. marts 2024" in national and "Revideret den 1. marts 2024 kl. 12.00" in national
     assert (
         f"Forbrug, e-handel {fmt.kr(nation['ehandel_spend_kr'] - 120_000)} {fmt.kr(nation['ehandel_spend_kr'])}"
         in national
@@ -690,7 +690,7 @@ def test_revised_figures_are_shown_before_and_now(site):
         f"E-handel, andel af forbrug (kr.) {fmt.percent(before_share)} {fmt.percent(nation['share_spend'])}"
         in (national)
     )
-    assert "Årsag: nye eller rettede leverancer." in national
+    assert "Årsag: nye, rettede eller tilbagetrukne leverancer." in national
     assert "Kommuner med ændrede tal: Gladsaxe ." in national
     municipal = _visible_text(_read(out / str(last) / "0159.html"))
     assert (
@@ -702,8 +702,8 @@ def test_revised_figures_are_shown_before_and_now(site):
     for page in [out / str(last - 1) / "index.html", out / str(last) / "0440.html"]:
         assert 'id="revisioner"' not in _read(page) and 'class="revised"' not in _read(page)
     index = _visible_text(_read(out / "index.html"))
-    assert f"E-handel i tal {last} Revideret 1. marts 2024" in index
-    assert f"E-handel i tal {last - 1} –" in index
+    assert f"E-handel i tal {last} Revideret den 1. marts 2024" in index
+    assert f"E-handel i tal {last - 1} Revideret" not in index
     revisions = pl.read_csv(out / "data" / "revisions.csv")
     assert revisions.height == 4 and set(revisions["measure"]) == {
         "ehandel_spend_kr",
