@@ -494,7 +494,7 @@ def record_revisions(previous_public: Path | None, public: Path, marts: Path) ->
                 _years(old / "kpi_national.parquet") & _years(public / "kpi_national.parquet")
             ):
                 # a year the previous publication held back showed the figures of an earlier one
-                shown = shown_before[year] if year in shown_before else before
+                shown = {**before, **shown_before.get(year, {})}
                 stamp = {
                     "revised_at": now["generated_at"], "run_id": now["run_id"],
                     "previous_published_at": shown["generated_at"], "previous_run_id": shown["run_id"],
