@@ -89,6 +89,9 @@ def export_published(
         held_back = publication.held_back_years(marts) if public else {}
         if held_back:  # the years whose rows are those of an earlier publication, and its day
             manifest["held_back"] = {str(year): shown["generated_at"] for year, shown in held_back.items()}
+        no_growth = publication.years_without_growth(marts) if public else {}
+        if no_growth:  # the years without growth figures, and the held-back year before each
+            manifest["no_growth"] = {str(year): before for year, before in no_growth.items()}
         try:
             with duckdb.connect() as con:
                 relations = {}

@@ -422,7 +422,7 @@ REVISIONS = "revisions.parquet"
 REVISION_COLUMNS = """
     revised_at varchar, run_id varchar, previous_published_at varchar, previous_run_id varchar,
     input_changed boolean, code_changed boolean, year integer, kommunekode varchar, kommunenavn varchar,
-    measure varchar, previous_value double, new_value double
+    measure varchar, previous_value double, new_value double, held_back_year integer
 """
 
 
@@ -452,6 +452,7 @@ def _insert_revisions(con: duckdb.DuckDBPyConnection, table: str, stamp: dict, o
     A municipality missing from one of them did not take part there."""
     municipal = table == "kpi_municipality"
     absent = "case when coalesce(n.measure, p.measure) = 'participating' then 0 end"
+    # growth hidden (or shown again) because the year before is held back (or released)
     con.execute(
         f"""
         insert into revisions by name
@@ -459,7 +460,8 @@ def _insert_revisions(con: duckdb.DuckDBPyConnection, table: str, stamp: dict, o
             $previous_published_at as previous_published_at, $previous_run_id as previous_run_id,
             $input_changed as input_changed, $code_changed as code_changed, year,
             {"kommunekode, kommunenavn," if municipal else "null as kommunekode, null as kommunenavn,"}
-            measure, previous_value, new_value
+            measure, previous_value, new_value,
+            case when starts_with(measure, 'growth_') then $held_back_year end as held_back_year
         from (
             select coalesce(n.year, p.year) as year,
                 {"coalesce(n.kommunekode, p.kommunekode) as kommunekode," if municipal else ""}
@@ -490,6 +492,7 @@ def record_revisions(previous_public: Path | None, public: Path, marts: Path) ->
             before = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
             now = json.loads((public / "manifest.json").read_text(encoding="utf-8"))
             shown_before = held_back_years(old)
+            no_growth = years_without_growth(old) | years_without_growth(public)
             for year in sorted(
                 _years(old / "kpi_national.parquet") & _years(public / "kpi_national.parquet")
             ):
@@ -500,6 +503,7 @@ def record_revisions(previous_public: Path | None, public: Path, marts: Path) ->
                     "previous_published_at": shown["generated_at"], "previous_run_id": shown["run_id"],
                     "input_changed": shown["input_fingerprint"] != now["input_fingerprint"],
                     "code_changed": shown["code_version"] != now["code_version"], "years": [year],
+                    "held_back_year": no_growth.get(year),
                 }  # fmt: skip
                 for table in REVISION_MEASURES:
                     _insert_revisions(

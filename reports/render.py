@@ -416,7 +416,13 @@ def _by_ehandel_spend(row: dict[str, Any]) -> tuple[bool, float, float]:
 
 
 def _revision_cause(row: dict[str, Any]) -> str:
-    """Why a publication revised figures, from what changed since the publication whose figures were shown."""
+    """Why a publication revised a figure: a growth figure hidden or shown again because the year before is held
+    back or released; else what changed since the publication whose figures were shown."""
+    held_back = row.get("held_back_year")
+    if held_back is not None:
+        if row["new_value"] is None:
+            return f"de nye tal for {held_back} er tilbageholdt, så væksten vises ikke"
+        return f"de tilbageholdte tal for {held_back} er offentliggjort, så væksten vises igen"
     causes = [
         *(["nye, rettede eller tilbagetrukne leverancer"] if row["input_changed"] else []),
         *(["en ny programversion"] if row["code_changed"] else []),
@@ -800,16 +806,18 @@ class _Site:
             entry = publications.setdefault(
                 r["revised_at"],
                 {"day": fmt.day(r["revised_at"]), "moment": fmt.moment(r["revised_at"]), "at": r["revised_at"],
-                 "cause": _revision_cause(r), "figures": [], "municipalities": {}},
+                 "causes": {}, "figures": [], "municipalities": {}},
             )  # fmt: skip
+            entry["causes"][_revision_cause(r)] = None  # in order, once each
             if r["kommunekode"] == code:
                 entry["figures"].append({"measure": label, "before": before, "now": now})
             else:
                 entry["municipalities"][r["kommunekode"]] = r["kommunenavn"]
         return [
-            p | {"municipalities": sorted(p["municipalities"].items(), key=lambda m: m[1] or "")}
+            p | {"cause": "; ".join(p["causes"]),
+                 "municipalities": sorted(p["municipalities"].items(), key=lambda m: m[1] or "")}
             for _, p in sorted(publications.items(), reverse=True)
-        ]
+        ]  # fmt: skip
 
     def _nation_tiles(self, kpi: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return [

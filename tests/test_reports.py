@@ -668,6 +668,18 @@ def _visible_text(html: str) -> str:
     return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
+def test_a_growth_figure_hidden_by_a_held_back_year_says_so():
+    row = {"held_back_year": 2021, "new_value": None, "input_changed": True, "code_changed": False}
+    assert render._revision_cause(row) == "de nye tal for 2021 er tilbageholdt, så væksten vises ikke"
+    row |= {"new_value": 0.12}
+    assert (
+        render._revision_cause(row)
+        == "de tilbageholdte tal for 2021 er offentliggjort, så væksten vises igen"
+    )
+    row |= {"held_back_year": None}
+    assert render._revision_cause(row) == "nye, rettede eller tilbagetrukne leverancer"
+
+
 def test_revised_figures_are_shown_before_and_now(site):
     """The fixture's last year was revised once: Gladsaxe's e-handel spend by +120.000 kr., and so the nation's;
     Gladsaxe's share of purchases by 0,00001 percentage points, which one decimal cannot show."""

@@ -28,6 +28,18 @@ def _revisions(marts: Path) -> list[tuple]:
         ).fetchall()
 
 
+def _held_back_years_of_growth(publication_dir: Path, run_id: str) -> set[tuple]:
+    """(year, measure, held-back year) of the national revisions a publication made to growth figures."""
+    with duckdb.connect() as con:
+        return set(
+            con.execute(
+                "select year, measure, held_back_year from read_parquet(?) "
+                "where run_id = ? and kommunekode is null and starts_with(measure, 'growth_')",
+                [str(publication_dir / "marts/revisions.parquet"), run_id],
+            ).fetchall()
+        )
+
+
 def _value(parquet: Path, column: str, where: str) -> float:
     with duckdb.connect() as con:
         return float(
@@ -102,6 +114,7 @@ def test_a_publication_lists_the_figures_it_changed_and_carries_the_earlier_ones
         (2022, None, "participating_municipalities", participants[2022], participants[2022] + 1),
     ]
     assert publication.years_without_growth(third / "public") == {2022: 2021}
+    assert _held_back_years_of_growth(third, "third") == {(2022, "growth_ehandel_spend", 2021)}
     assert (
         _value(third / "public/kpi_national.parquet", "participating_municipalities", "year = 2021")
         == (participants[2021])
@@ -134,6 +147,7 @@ def test_a_publication_lists_the_figures_it_changed_and_carries_the_earlier_ones
             [str(fifth / "marts/revisions.parquet")],
         ).fetchall()
     assert stamps == [(2021, "second"), (2022, "fourth")]
+    assert _held_back_years_of_growth(fifth, "fifth") == {(2022, "growth_ehandel_spend", 2021)}  # shown again
     assert (2021, None, "participating_municipalities", participants[2021], participants[2021] + 1) in (
         _revisions(fifth / "marts")
     )
