@@ -220,6 +220,10 @@ def test_charts_fit_a_phone(site, big_site, browser):
         page.close()
 
 
+# waits until as many elements match a selector as expected: wait_for_function(COUNT_IS, arg=[selector, n])
+COUNT_IS = "([selector, n]) => document.querySelectorAll(selector).length === n"
+
+
 def test_charts_keep_their_wide_layout_on_a_desktop(big_site, browser):
     out, frames = big_site
     page, errors = _drawn(browser, out / "2022" / "index.html", {"width": 1280, "height": 900})
@@ -233,12 +237,11 @@ def test_charts_keep_their_wide_layout_on_a_desktop(big_site, browser):
     legend = page.locator("#fakturamatch-figur .legendtext")
     assert legend.count() == 1 and legend.first.text_content() == "Mål 80,0%"
     # a window made narrow redraws the chart in its narrow variant, and back
+    # (waiting for the redraw, not for a fixed time: a loaded machine redraws later)
     page.set_viewport_size(PHONE)
-    page.wait_for_timeout(600)
-    assert page.locator("#kategorier-figur .annotation-text").count() == categories
+    page.wait_for_function(COUNT_IS, arg=["#kategorier-figur .annotation-text", categories])
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.wait_for_timeout(600)
-    assert page.locator("#kategorier-figur .ytick text").count() == categories
+    page.wait_for_function(COUNT_IS, arg=["#kategorier-figur .ytick text", categories])
     page.close()
 
 
@@ -251,7 +254,7 @@ def test_printed_charts_and_tables_fit_an_a4_page(big_site, browser):
     page, errors = _drawn(browser, out / "2022" / "index.html", a4)
     assert errors == []
     page.emulate_media(media="print")
-    page.wait_for_timeout(200)
+    page.wait_for_function("() => [...document.querySelectorAll('.chart')].every(c => c.offsetHeight <= 950)")
     # nothing wider than the page: the browser would shrink the whole print to fit it
     wider = page.evaluate(
         """() => [...document.querySelectorAll('main *')]
@@ -269,9 +272,8 @@ def test_printed_charts_and_tables_fit_an_a4_page(big_site, browser):
         assert chart["outside"] == [], chart["id"]
     assert charts["rang-forbrug-figur"]["yticks"] == participating  # every municipality named
     page.pdf(format="A4")  # prints
-    page.emulate_media(media="screen")
-    page.wait_for_timeout(200)
-    assert page.locator("#rang-forbrug-figur").bounding_box()["height"] > 1500  # back to 20 px a bar
+    page.emulate_media(media="screen")  # back to 20 px a bar
+    page.wait_for_function("() => document.querySelector('#rang-forbrug-figur').offsetHeight > 1500")
     page.close()
 
 
