@@ -15,36 +15,31 @@ from pipelines.settings import DataDir
 from pipelines.warehouse import connect
 from reports import formatting as fmt
 from tests.report_fixtures import MANIFEST, fail_an_error_check, write_report_marts
-from tests.test_end_to_end import ORDER_HEADER, A, tiny_data_set, write
+from tests.test_end_to_end import ORDER_HEADER, A, rows, tiny_data_set, write
 from tests.test_incremental import run
 
 
 def _revisions(marts: Path) -> list[tuple]:
-    with duckdb.connect() as con:
-        return con.execute(
-            "select year, kommunekode, measure, previous_value, new_value from read_parquet(?) "
-            "order by revised_at, year, kommunekode nulls first, measure",
-            [str(marts / "revisions.parquet")],
-        ).fetchall()
+    return rows(
+        marts / "revisions.parquet",
+        "select year, kommunekode, measure, previous_value, new_value from read_parquet({file}) "
+        "order by revised_at, year, kommunekode nulls first, measure",
+    )
 
 
 def _held_back_years_of_growth(publication_dir: Path, run_id: str) -> set[tuple]:
     """(year, measure, held-back year) of the national revisions a publication made to growth figures."""
-    with duckdb.connect() as con:
-        return set(
-            con.execute(
-                "select year, measure, held_back_year from read_parquet(?) "
-                "where run_id = ? and kommunekode is null and starts_with(measure, 'growth_')",
-                [str(publication_dir / "marts/revisions.parquet"), run_id],
-            ).fetchall()
+    return set(
+        rows(
+            publication_dir / "marts/revisions.parquet",
+            f"select year, measure, held_back_year from read_parquet({{file}}) "
+            f"where run_id = '{run_id}' and kommunekode is null and starts_with(measure, 'growth_')",
         )
+    )
 
 
 def _value(parquet: Path, column: str, where: str) -> float:
-    with duckdb.connect() as con:
-        return float(
-            con.execute(f"select {column} from read_parquet(?) where {where}", [str(parquet)]).fetchone()[0]
-        )
+    return float(rows(parquet, f"select {column} from read_parquet({{file}}) where {where}")[0][0])
 
 
 def _change(parquet: Path, column: str, where: str, by: float) -> None:
@@ -114,6 +109,15 @@ def test_a_publication_lists_the_figures_it_changed_and_carries_the_earlier_ones
         (2022, None, "participating_municipalities", participants[2022], participants[2022] + 1),
     ]
     assert publication.years_without_growth(third / "public") == {2022: 2021}
+    # ... for every municipality too, while the internal marts keep METHODS' growth
+    assert rows(
+        third / "public/kpi_municipality.parquet",
+        "select count(growth_ehandel_spend) from read_parquet({file}) where year = 2022",
+    ) == [(0,)]
+    assert rows(
+        third / "marts/kpi_municipality.parquet",
+        "select count(growth_ehandel_spend) > 0 from read_parquet({file}) where year = 2022",
+    ) == [(True,)]
     assert _held_back_years_of_growth(third, "third") == {(2022, "growth_ehandel_spend", 2021)}
     assert (
         _value(third / "public/kpi_national.parquet", "participating_municipalities", "year = 2021")
@@ -141,11 +145,10 @@ def test_a_publication_lists_the_figures_it_changed_and_carries_the_earlier_ones
 
     fifth = _publish(tmp_path, "fifth", fourth, one_more_participant)
     assert publication.held_back_years(fifth / "public") == {}
-    with duckdb.connect() as con:
-        stamps = con.execute(
-            "select distinct year, previous_run_id from read_parquet(?) where run_id = 'fifth' order by year",
-            [str(fifth / "marts/revisions.parquet")],
-        ).fetchall()
+    stamps = rows(
+        fifth / "marts/revisions.parquet",
+        "select distinct year, previous_run_id from read_parquet({file}) where run_id = 'fifth' order by year",
+    )
     assert stamps == [(2021, "second"), (2022, "fourth")]
     assert _held_back_years_of_growth(fifth, "fifth") == {(2022, "growth_ehandel_spend", 2021)}  # shown again
     assert (2021, None, "participating_municipalities", participants[2021], participants[2021] + 1) in (
@@ -239,3 +242,11 @@ def test_a_year_held_back_by_a_failed_check_stays_as_it_was_published(tmp_path):
     assert "ikke opdateret" not in (root / "reports/2021/index.html").read_text(encoding="utf-8")
     revised = {m: (b, n) for year, code, m, b, n in _revisions(root / "marts") if code is None}
     assert revised["share_spend"] == pytest.approx((1520 / 2720, 1520 / 7720))  # from the figures shown
+
+
+def test_every_revised_measure_has_its_danish_label():
+    """The pages name each measure of REVISION_MEASURES (reports/render.py REVISION_LABELS), none missing."""
+    from reports.render import REVISION_LABELS
+
+    measures = {m for table in publication.REVISION_MEASURES.values() for m in table}
+    assert measures == set(REVISION_LABELS)
